@@ -1,0 +1,1 @@
+"""The CRM side: contacts, companies, leads and deals, and sync to external CRMs."""

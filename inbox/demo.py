@@ -1,0 +1,117 @@
+"""``inbox demo``: the hub with embedded servers, sample data and a printed login.
+
+Seeds, once per data dir: an admin operator, an API-channel line and a few customer
+conversations, sent through the real webhook route with real signatures. Web and worker
+run in one process so one command shows everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import aiohttp
+import structlog
+from aiohttp import web
+
+from connectors.api.config import SIGNATURE_HEADER, SIGNATURE_PREFIX
+from connectors.signing import sign
+from inbox.domain.models import ChannelKind, Line, Operator, Role
+from inbox.main import run_web, watch_embedded, worker_in_app
+from inbox.runtime import resolved
+from inbox.security import hash_password
+from inbox.services.lines import LineAdmin
+from inbox.settings import Settings
+from inbox.web.app import build_app
+from inbox.web.keys import HUB
+from inbox.wiring import Hub
+
+log = structlog.get_logger(__name__)
+
+DEMO_LOGIN = "admin"
+DEMO_PASSWORD = "inbox-demo"  # noqa: S105 - printed on purpose: a local demo login
+
+SAMPLES = [
+    ("web-1", "Olena Kovalenko", "uk", "Добрий день! Чи є у вас доставка до Львова?"),
+    ("web-2", "Mark Evans", "en", "Hi, can I get a quote for 40 seats?"),
+    ("web-3", "Ivan Petrov", "ru", "Здравствуйте, заказ 1042 ещё не пришёл."),
+]
+
+
+async def seed(hub: Hub) -> tuple[Operator, Line, bool]:
+    """Create the demo operator and line unless they exist; returns (op, line, created)."""
+    existing = await hub.operators.get_by_login(DEMO_LOGIN)
+    lines = [x for x in await hub.lines.list() if x.kind is ChannelKind.API]
+    if existing is not None and lines:
+        return existing, lines[0], False
+    operator = existing or await hub.operators.add(
+        Operator(
+            login=DEMO_LOGIN,
+            name="Demo Admin",
+            role=Role.ADMIN,
+            languages=("en", "uk", "ru"),
+            created_at=hub.clock.now(),
+        ),
+        hash_password(DEMO_PASSWORD),
+    )
+    admin = LineAdmin(lines=hub.lines, connectors=hub.connectors, clock=hub.clock)
+    line = await admin.create(ChannelKind.API, "Website chat")
+    return operator, line, True
+
+
+async def post_samples(base_url: str, line: Line) -> None:
+    """Customers write in through the real, signed webhook route."""
+    async with aiohttp.ClientSession() as session:
+        for ext_id, name, lang, text in SAMPLES:
+            body = json.dumps(
+                {
+                    "message_id": f"demo-{ext_id}",
+                    "user": {"id": ext_id, "name": name, "language": lang},
+                    "text": text,
+                },
+                ensure_ascii=False,
+            ).encode()
+            headers = {SIGNATURE_HEADER: SIGNATURE_PREFIX + sign(line.secret("secret"), body)}
+            async with session.post(
+                f"{base_url}/webhooks/api/{line.id}", data=body, headers=headers
+            ) as resp:
+                resp.raise_for_status()
+
+
+def run_demo(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
+    with resolved(settings) as (ready, servers):
+        bind_host = host or ready.host
+        bind_port = port if port is not None else ready.port
+        base_url = f"http://{bind_host}:{bind_port}"
+        app = build_app(ready)
+        worker_in_app(app)
+        died = asyncio.Event()
+        if servers is not None:
+            watch_embedded(app, servers, died)
+
+        async def seed_ctx(app: web.Application) -> AsyncIterator[None]:
+            operator, line, created = await seed(app[HUB])
+            task = asyncio.create_task(_after_start(base_url, line, created, operator))
+            yield
+            task.cancel()
+
+        app.cleanup_ctx.append(seed_ctx)
+        run_web(app, bind_host, bind_port, died)
+    return 0
+
+
+async def _after_start(base_url: str, line: Line, created: bool, operator: Operator) -> None:
+    await asyncio.sleep(0.3)  # the listener is up by now
+    if created:
+        try:
+            await post_samples(base_url, line)
+        except aiohttp.ClientError:
+            log.exception("demo_samples_failed")
+    print(
+        f"\n  Inbox is running: {base_url}/\n"
+        f"  Log in as {operator.login} / {DEMO_PASSWORD}\n"
+        f"  API-channel webhook: {base_url}/webhooks/api/{line.id}\n"
+        "  Stop with Ctrl+C.\n",
+        flush=True,
+    )

@@ -1,0 +1,1 @@
+"""The domain: models, ids, events, ports and errors. Imports nothing else of ours."""

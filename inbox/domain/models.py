@@ -1,0 +1,385 @@
+"""Domain models: frozen pydantic v2 models shared by every layer and plugin.
+
+Storage maps them to MongoDB documents (``id`` <-> ``_id``); plugins receive and return
+them. Raw platform payloads never come this far: connectors turn them into
+:class:`inbox.domain.inbound.InboundMessage` first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from inbox.domain.ids import new_id
+
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Model(BaseModel):
+    """Base of every domain model: immutable, strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ChannelKind(StrEnum):
+    API = "api"
+    TELEGRAM = "telegram"
+    VIBER = "viber"
+    INSTAGRAM = "instagram"
+    EMAIL = "email"
+
+
+class ConversationStatus(StrEnum):
+    OPEN = "open"
+    PENDING = "pending"
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+    NOTE = "note"  # internal note, never sent to the customer
+
+
+class DeliveryStatus(StrEnum):
+    RECEIVED = "received"  # inbound messages
+    PENDING = "pending"
+    RETRYING = "retrying"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+# Delivery statuses only move forward: a late "delivered" never undoes "read".
+DELIVERY_RANK: dict[DeliveryStatus, int] = {
+    DeliveryStatus.RECEIVED: 0,
+    DeliveryStatus.PENDING: 1,
+    DeliveryStatus.RETRYING: 2,
+    DeliveryStatus.SENT: 3,
+    DeliveryStatus.DELIVERED: 4,
+    DeliveryStatus.READ: 5,
+    DeliveryStatus.FAILED: 6,
+}
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class Presence(StrEnum):
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class AttachmentKind(StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+    VOICE = "voice"
+    DOCUMENT = "document"
+    STICKER = "sticker"
+    LOCATION = "location"
+    CONTACT = "contact"
+    LINK = "link"
+
+
+class Attachment(Model):
+    """A file or structured item on a message. The file itself is fetched lazily."""
+
+    kind: AttachmentKind
+    name: str | None = None
+    mime_type: str | None = None
+    size: int | None = Field(default=None, ge=0)
+    url: str | None = None
+    file_id: str | None = None  # our stored file (file store), once fetched
+    external_id: str | None = None  # the platform's file id, e.g. Telegram file_id
+    latitude: float | None = None
+    longitude: float | None = None
+    phone: str | None = None
+    title: str | None = None
+
+
+class ChannelIdentity(Model):
+    """Who the customer is on one line: the platform's user id there."""
+
+    line_id: Id
+    channel: ChannelKind
+    external_id: str
+    username: str | None = None
+    display_name: str | None = None
+    reachable: bool = True  # False once the customer blocked the bot or unsubscribed
+
+    @property
+    def key(self) -> str:
+        return identity_key(self.line_id, self.external_id)
+
+
+def identity_key(line_id: str, external_id: str) -> str:
+    """The unique key of a channel identity; user ids are unique per line (Viber: per bot)."""
+    return f"{line_id}:{external_id}"
+
+
+class Contact(Model):
+    id: Id = Field(default_factory=new_id)
+    name: str = ""
+    identities: tuple[ChannelIdentity, ...] = ()
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    company_id: str | None = None
+    language: str | None = None
+    owner_id: str | None = None  # the operator responsible for this customer
+    merged_into: str | None = None  # set on a contact absorbed by an explicit merge
+    created_at: datetime
+    updated_at: datetime
+
+
+class Company(Model):
+    id: Id = Field(default_factory=new_id)
+    name: str
+    domain: str | None = None
+    phones: tuple[str, ...] = ()
+    owner_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class BusinessHoursWindow(Model):
+    """Open from ``start`` to ``end`` ("HH:MM", local time) on ``weekday`` (0 = Monday)."""
+
+    weekday: int = Field(ge=0, le=6)
+    start: str = Field(pattern=r"^\d\d:\d\d$")
+    end: str = Field(pattern=r"^\d\d:\d\d$")
+
+
+class BusinessHours(Model):
+    """Empty ``windows`` means always open."""
+
+    windows: tuple[BusinessHoursWindow, ...] = ()
+    holidays: tuple[str, ...] = ()  # ISO dates, local to the line's time zone
+
+
+class RoutingStrategy(StrEnum):
+    ROUND_ROBIN = "round_robin"
+    LEAST_BUSY = "least_busy"
+    MANUAL = "manual"
+
+
+class RoutingRules(Model):
+    strategy: RoutingStrategy = RoutingStrategy.LEAST_BUSY
+    team_id: str | None = None
+    sticky_minutes: int = Field(default=0, ge=0)  # 0: no stickiness
+    match_language: bool = True
+    respect_capacity: bool = True
+    no_reply_timeout_s: int = Field(default=120, ge=1)
+    max_hops: int = Field(default=3, ge=0)
+    offline_grace_s: int | None = Field(default=300, ge=0)  # None: keep chats of offline operators
+
+
+class CrmCreate(StrEnum):
+    NOTHING = "nothing"
+    LEAD = "lead"
+    DEAL = "deal"
+
+
+class CrmRules(Model):
+    create: CrmCreate = CrmCreate.NOTHING
+    pipeline_id: str | None = None
+    responsible: str = "assignee"  # "assignee" or an operator id
+    b2b: bool = False
+
+
+class Line(Model):
+    """One channel account, e.g. one Telegram bot or one mailbox."""
+
+    id: Id = Field(default_factory=new_id)
+    kind: ChannelKind
+    name: str = Field(min_length=1, max_length=200)
+    credentials: dict[str, SecretStr] = Field(default_factory=dict)
+    settings: dict[str, Any] = Field(default_factory=dict)  # kind-specific, not secret
+    routing: RoutingRules = RoutingRules()
+    crm: CrmRules = CrmRules()
+    business_hours: BusinessHours = BusinessHours()
+    timezone: str = "UTC"
+    reopen_window_s: int = Field(default=24 * 3600, ge=0)
+    welcome_text: str | None = None
+    enabled: bool = True
+    created_at: datetime
+
+    def secret(self, name: str) -> str:
+        """The plain value of one credential; raises KeyError when the line lacks it."""
+        return self.credentials[name].get_secret_value()
+
+
+class Hop(Model):
+    """One assignment change, kept on the conversation for audit and reports."""
+
+    at: datetime
+    from_operator: str | None = None
+    to_operator: str | None = None
+    to_team: str | None = None
+    reason: str  # routed, no_reply, offline, transfer, claim, manager, released, queue
+    by: str | None = None  # operator who acted, None for the router
+    note: str | None = None
+
+
+class Conversation(Model):
+    id: Id = Field(default_factory=new_id)
+    line_id: Id
+    channel: ChannelKind
+    contact_id: Id
+    status: ConversationStatus = ConversationStatus.OPEN
+    assignee_id: str | None = None
+    team_id: str | None = None
+    priority: int = 0  # higher first
+    source: str | None = None  # e.g. a deep-link payload or an ad campaign
+    subject: str | None = None
+    snoozed_until: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    first_customer_message_at: datetime | None = None
+    first_operator_response_at: datetime | None = None
+    last_customer_message_at: datetime | None = None
+    last_operator_message_at: datetime | None = None
+    last_message_at: datetime | None = None
+    last_message_preview: str | None = None
+    assigned_at: datetime | None = None
+    resolved_at: datetime | None = None
+    reopen_count: int = 0
+    unread_count: int = 0
+    hops: tuple[Hop, ...] = ()
+    needs_attention: bool = False  # set when reassignment ran out of hops
+    lead_id: str | None = None
+    deal_id: str | None = None
+
+
+class DeliveryFailure(Model):
+    reason: str
+    code: str | None = None
+    at: datetime
+
+
+class MessageVersion(Model):
+    """A previous text of an edited message."""
+
+    text: str | None
+    edited_at: datetime
+
+
+class Message(Model):
+    id: Id = Field(default_factory=new_id)
+    conversation_id: Id
+    line_id: Id
+    channel: ChannelKind
+    direction: Direction
+    sender_id: str | None = None  # contact id (in) or operator id (out, note)
+    text: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    external_id: str | None = None  # the platform's message id, unique per line
+    reply_to_external_id: str | None = None
+    reply_to_id: str | None = None
+    status: DeliveryStatus
+    error: DeliveryFailure | None = None
+    attempts: int = 0
+    created_at: datetime  # when we stored it
+    sent_at: datetime | None = None  # platform time for inbound, send time for outbound
+    edited_at: datetime | None = None
+    versions: tuple[MessageVersion, ...] = ()
+
+
+class Operator(Model):
+    id: Id = Field(default_factory=new_id)
+    login: str = Field(min_length=1, max_length=100)
+    name: str
+    role: Role = Role.OPERATOR
+    teams: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    max_open: int = Field(default=10, ge=0)
+    locale: str = "en"
+    active: bool = True
+    created_at: datetime
+
+
+class Team(Model):
+    id: Id = Field(default_factory=new_id)
+    name: str
+    manager_id: str | None = None
+    created_at: datetime
+
+
+class Stage(Model):
+    id: str
+    name: str
+    order: int
+    terminal: bool = False
+    won: bool = False
+
+
+class PipelineKind(StrEnum):
+    LEAD = "lead"
+    DEAL = "deal"
+
+
+class Pipeline(Model):
+    id: Id = Field(default_factory=new_id)
+    name: str
+    kind: PipelineKind
+    stages: tuple[Stage, ...]
+    b2b: bool = False
+    created_at: datetime
+
+
+class StageMove(Model):
+    at: datetime
+    by: str | None
+    from_stage: str | None
+    to_stage: str
+
+
+class LeadStatus(StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    QUALIFIED = "qualified"
+    DISQUALIFIED = "disqualified"
+
+
+class Lead(Model):
+    id: Id = Field(default_factory=new_id)
+    title: str
+    contact_id: str
+    company_id: str | None = None
+    conversation_ids: tuple[str, ...] = ()
+    line_id: str | None = None
+    status: LeadStatus = LeadStatus.NEW
+    disqualify_reason: str | None = None
+    responsible_id: str | None = None
+    deal_id: str | None = None
+    history: tuple[StageMove, ...] = ()
+    created_at: datetime
+    updated_at: datetime
+
+
+class Deal(Model):
+    id: Id = Field(default_factory=new_id)
+    title: str
+    pipeline_id: str
+    stage_id: str
+    contact_id: str
+    company_id: str | None = None
+    lead_id: str | None = None
+    conversation_ids: tuple[str, ...] = ()
+    line_id: str | None = None
+    amount: str | None = None  # decimal as a string: money is never a float
+    currency: str | None = None
+    responsible_id: str | None = None
+    history: tuple[StageMove, ...] = ()
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None

@@ -1,0 +1,213 @@
+"""Outbound: an operator's reply is stored as ``pending`` first, then sent by a connector.
+
+The stored message is the queue. :meth:`Sender.attempt` claims it with a lease, calls the
+channel's connector and records ``sent``, ``retrying`` (with a backoff and the platform's
+``retry_after``) or ``failed`` (with the platform's reason for the operator). A restart
+loses nothing: the worker's :meth:`Sender.drain` picks up every due message, and the lease
+keeps two processes from sending the same message at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from datetime import timedelta
+
+import structlog
+
+from inbox.domain.clock import Clock
+from inbox.domain.errors import DeliveryError, NotFound, ValidationFailed
+from inbox.domain.events import message_event, status_event
+from inbox.domain.inbound import ContactUpdate
+from inbox.domain.models import (
+    Attachment,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    Message,
+)
+from inbox.domain.ports import (
+    ConnectorRegistry,
+    ContactRepository,
+    ConversationRepository,
+    EventPublisher,
+    LineRepository,
+    MessageRepository,
+    OutboundTarget,
+)
+
+log = structlog.get_logger(__name__)
+
+MAX_TEXT = 65_536
+LEASE_S = 60.0
+MAX_ATTEMPTS = 8
+
+
+def backoff_s(attempt: int, *, base: float = 2.0, cap: float = 300.0) -> float:
+    """Exponential backoff with full jitter: 2, 4, 8 ... seconds, at most ``cap``."""
+    return random.uniform(base / 2, min(cap, base * 2 ** max(0, attempt - 1)))  # noqa: S311
+
+
+class Replier:
+    """Stores an operator's reply or internal note; replies are then sent by :class:`Sender`."""
+
+    def __init__(
+        self,
+        *,
+        conversations: ConversationRepository,
+        messages: MessageRepository,
+        publisher: EventPublisher,
+        clock: Clock,
+    ) -> None:
+        self._conversations = conversations
+        self._messages = messages
+        self._publisher = publisher
+        self._clock = clock
+
+    async def reply(
+        self,
+        conversation_id: str,
+        operator_id: str | None,
+        text: str | None,
+        attachments: Sequence[Attachment] = (),
+        *,
+        note: bool = False,
+    ) -> Message:
+        if not (text and text.strip()) and not attachments:
+            raise ValidationFailed("a reply needs text or an attachment", code="empty_reply")
+        if text and len(text) > MAX_TEXT:
+            raise ValidationFailed(f"text is longer than {MAX_TEXT} characters", code="too_long")
+        conversation = await self._conversations.get(conversation_id)
+        now = self._clock.now()
+        message = Message(
+            conversation_id=conversation.id,
+            line_id=conversation.line_id,
+            channel=conversation.channel,
+            direction=Direction.NOTE if note else Direction.OUT,
+            sender_id=operator_id,
+            text=text,
+            attachments=tuple(attachments),
+            status=DeliveryStatus.SENT if note else DeliveryStatus.PENDING,
+            created_at=now,
+        )
+        await self._messages.insert(message)
+        if not note:
+            conversation = await self._conversations.record_outbound(
+                conversation.id, now, text or ""
+            )
+            if conversation.status is ConversationStatus.RESOLVED:
+                conversation = await self._conversations.set_status(
+                    conversation.id, ConversationStatus.OPEN, now
+                )
+        await self._publisher.publish(message_event("message.created", message, conversation, now))
+        return message
+
+
+class Sender:
+    """Delivers pending outbound messages through the channel connectors."""
+
+    def __init__(
+        self,
+        *,
+        lines: LineRepository,
+        contacts: ContactRepository,
+        conversations: ConversationRepository,
+        messages: MessageRepository,
+        connectors: ConnectorRegistry,
+        publisher: EventPublisher,
+        clock: Clock,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self._lines = lines
+        self._contacts = contacts
+        self._conversations = conversations
+        self._messages = messages
+        self._connectors = connectors
+        self._publisher = publisher
+        self._clock = clock
+        self._max_attempts = max_attempts
+
+    async def attempt(self, message_id: str) -> Message | None:
+        """Try to send one message now; None if it is not due or another process holds it."""
+        claimed = await self._messages.claim_for_send(message_id, self._clock.now(), LEASE_S)
+        if claimed is None:
+            return None
+        log_ = log.bind(message_id=claimed.id, conversation_id=claimed.conversation_id)
+        conversation = await self._conversations.get(claimed.conversation_id)
+        try:
+            line = await self._lines.get(claimed.line_id)
+            contact = await self._contacts.get(conversation.contact_id)
+            identity = next((i for i in contact.identities if i.line_id == line.id), None)
+            if identity is None:
+                raise DeliveryError("the customer has no identity on this line", retryable=False)
+            if not identity.reachable:
+                raise DeliveryError(
+                    "the customer blocked or unsubscribed from this channel", retryable=False
+                )
+            connector = self._connectors.get(line.kind)
+            receipt = await connector.send(
+                OutboundTarget(line, conversation, contact, identity.external_id), claimed
+            )
+        except DeliveryError as e:
+            return await self._on_error(claimed, conversation.contact_id, e, log_)
+        except NotFound as e:
+            return await self._on_error(
+                claimed, conversation.contact_id, DeliveryError(e.message, retryable=False), log_
+            )
+        except Exception as e:  # a send boundary: unknown errors retry, the loop keeps serving
+            log_.exception("send_crashed")
+            return await self._on_error(
+                claimed, conversation.contact_id, DeliveryError(str(e), retryable=True), log_
+            )
+        sent = await self._messages.mark_sent(claimed.id, receipt.external_id, self._clock.now())
+        log_.info("message_sent", attempts=sent.attempts)
+        await self._publish_status(sent)
+        return sent
+
+    async def _on_error(
+        self,
+        message: Message,
+        contact_id: str,
+        error: DeliveryError,
+        log_: structlog.typing.FilteringBoundLogger,
+    ) -> Message:
+        now = self._clock.now()
+        if error.retryable and message.attempts < self._max_attempts:
+            delay = (
+                error.retry_after if error.retry_after is not None else backoff_s(message.attempts)
+            )
+            updated = await self._messages.mark_retry(
+                message.id, error.message, now + timedelta(seconds=delay), now
+            )
+            log_.warning("send_retry", reason=error.message, delay_s=round(delay, 2))
+        else:
+            updated = await self._messages.mark_failed(message.id, error.message, error.code, now)
+            log_.warning("send_failed", reason=error.message)
+            if error.contact_unreachable:
+                contact = await self._contacts.get(contact_id)
+                identity = next(
+                    (i for i in contact.identities if i.line_id == message.line_id), None
+                )
+                line = await self._lines.get(message.line_id)
+                if identity is not None:
+                    await self._contacts.apply_update(
+                        line,
+                        ContactUpdate(external_user_id=identity.external_id, reachable=False),
+                        now,
+                    )
+        await self._publish_status(updated)
+        return updated
+
+    async def _publish_status(self, message: Message) -> None:
+        try:
+            conversation = await self._conversations.get(message.conversation_id)
+            await self._publisher.publish(status_event(message, conversation, self._clock.now()))
+        except Exception:  # live updates are best effort
+            log.exception("event_publish_failed", event_type="message.status")
+
+    async def drain(self, limit: int = 100) -> int:
+        """Send every due message (the worker calls this periodically and at start)."""
+        due = await self._messages.due_outbound(self._clock.now(), limit)
+        results = await asyncio.gather(*(self.attempt(m.id) for m in due))
+        return sum(1 for r in results if r is not None)

@@ -1,0 +1,1 @@
+"""Storage adapters: MongoDB repositories, the Redis event stream and the file store."""

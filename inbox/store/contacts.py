@@ -1,0 +1,99 @@
+"""Contacts in MongoDB, found by their per-line channel identities."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from inbox.domain.errors import NotFound
+from inbox.domain.ids import new_id
+from inbox.domain.inbound import ContactUpdate, InboundMessage
+from inbox.domain.models import ChannelIdentity, Contact, Line, identity_key
+from inbox.store.docs import from_doc, to_doc
+from inbox.store.mongo import Database
+
+_UPSERT_TRIES = 5
+
+
+def contact_doc(contact: Contact) -> dict[str, Any]:
+    """The stored form of a contact, with the derived fields its indexes need."""
+    doc = to_doc(contact)
+    doc["identity_keys"] = [i.key for i in contact.identities]
+    doc["name_lower"] = contact.name.lower()
+    return doc
+
+
+class MongoContactRepository:
+    def __init__(self, db: Database) -> None:
+        self._c = db["contacts"]
+
+    async def upsert_identity(self, line: Line, inbound: InboundMessage, now: datetime) -> Contact:
+        key = identity_key(line.id, inbound.external_user_id)
+        identity = ChannelIdentity(
+            line_id=line.id,
+            channel=line.kind,
+            external_id=inbound.external_user_id,
+            username=inbound.username,
+            display_name=inbound.user_name or None,
+        )
+        fresh = Contact(
+            id=new_id(),
+            name=inbound.user_name or inbound.username or inbound.external_user_id,
+            identities=(identity,),
+            phones=(inbound.phone,) if inbound.phone else (),
+            emails=(inbound.email.lower(),) if inbound.email else (),
+            language=inbound.language,
+            created_at=now,
+            updated_at=now,
+        )
+        for _ in range(_UPSERT_TRIES):
+            # update_one(upsert) rather than find_one_and_update: see ../shared/mongodb.md.
+            try:
+                await self._c.update_one(
+                    {"identity_keys": key}, {"$setOnInsert": contact_doc(fresh)}, upsert=True
+                )
+            except DuplicateKeyError:
+                continue  # a concurrent upsert won the race; read theirs
+            doc = await self._c.find_one({"identity_keys": key})
+            if doc is not None:
+                return from_doc(Contact, doc)
+        raise NotFound(f"contact for identity {key} could not be stored")
+
+    async def get(self, contact_id: str) -> Contact:
+        doc = await self._c.find_one({"_id": contact_id})
+        if doc is None:
+            raise NotFound(f"contact {contact_id} not found", code="contact_not_found")
+        return from_doc(Contact, doc)
+
+    async def find_by_identity(self, line_id: str, external_id: str) -> Contact | None:
+        doc = await self._c.find_one({"identity_keys": identity_key(line_id, external_id)})
+        return from_doc(Contact, doc) if doc else None
+
+    async def apply_update(
+        self, line: Line, update: ContactUpdate, now: datetime
+    ) -> Contact | None:
+        key = identity_key(line.id, update.external_user_id)
+        setter: dict[str, Any] = {"updated_at": now}
+        if update.reachable is not None:
+            setter["identities.$[ident].reachable"] = update.reachable
+        if update.language:
+            setter["language"] = update.language
+        change: dict[str, Any] = {"$set": setter}
+        if update.phone:
+            change["$addToSet"] = {"phones": update.phone}
+        result = await self._c.update_one(
+            {"identity_keys": key},
+            change,
+            array_filters=[
+                {"ident.line_id": line.id, "ident.external_id": update.external_user_id}
+            ],
+        )
+        if result.matched_count == 0:
+            return None
+        return await self.find_by_identity(line.id, update.external_user_id)
+
+    async def list(self, limit: int = 100) -> list[Contact]:
+        cursor = self._c.find({"merged_into": None}).sort("_id", -1).limit(limit)
+        return [from_doc(Contact, d) async for d in cursor]

@@ -1,0 +1,220 @@
+"""Conversations in MongoDB, with the threading and reopen rules.
+
+A conversation is *active* until it is resolved; a partial unique index on
+``(line_id, contact_id)`` over ``active: true`` guarantees at most one per customer and
+line, whatever the number of processes racing to create it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from inbox.domain.errors import Conflict, NotFound
+from inbox.domain.ids import new_id
+from inbox.domain.models import Contact, Conversation, ConversationStatus, Hop, Line
+from inbox.domain.ports import ThreadResult
+from inbox.store.docs import from_doc, to_doc
+from inbox.store.mongo import Database
+
+_THREAD_TRIES = 8
+PREVIEW_CHARS = 140
+
+
+def conversation_doc(conversation: Conversation) -> dict[str, Any]:
+    doc = to_doc(conversation)
+    if conversation.status is not ConversationStatus.RESOLVED:
+        doc["active"] = True
+    return doc
+
+
+class MongoConversationRepository:
+    def __init__(self, db: Database) -> None:
+        self._c = db["conversations"]
+
+    async def thread(
+        self,
+        line: Line,
+        contact: Contact,
+        now: datetime,
+        *,
+        source: str | None = None,
+        subject: str | None = None,
+    ) -> ThreadResult:
+        key = {"line_id": line.id, "contact_id": contact.id}
+        for _ in range(_THREAD_TRIES):
+            doc = await self._c.find_one({**key, "active": True})
+            if doc is not None:
+                return ThreadResult(from_doc(Conversation, doc), created=False, reopened=False)
+            last = await self._c.find_one(
+                {**key, "status": ConversationStatus.RESOLVED.value},
+                sort=[("resolved_at", DESCENDING)],
+            )
+            resolved_at = last.get("resolved_at") if last else None
+            if (
+                last is not None
+                and resolved_at is not None
+                and ((now - resolved_at).total_seconds() <= line.reopen_window_s)
+            ):
+                try:
+                    result = await self._c.update_one(
+                        {"_id": last["_id"], "status": ConversationStatus.RESOLVED.value},
+                        {
+                            "$set": {
+                                "status": ConversationStatus.OPEN.value,
+                                "active": True,
+                                "updated_at": now,
+                                "resolved_at": None,
+                                "needs_attention": False,
+                            },
+                            "$inc": {"reopen_count": 1},
+                        },
+                    )
+                except DuplicateKeyError:
+                    continue  # another process opened one meanwhile
+                if result.modified_count == 1:
+                    return ThreadResult(await self.get(last["_id"]), created=False, reopened=True)
+                continue
+            fresh = Conversation(
+                id=new_id(),
+                line_id=line.id,
+                channel=line.kind,
+                contact_id=contact.id,
+                team_id=line.routing.team_id,
+                source=source,
+                subject=subject,
+                created_at=now,
+                updated_at=now,
+            )
+            try:
+                await self._c.insert_one(conversation_doc(fresh))
+            except DuplicateKeyError:
+                continue
+            return ThreadResult(fresh, created=True, reopened=False)
+        raise Conflict(f"could not thread a conversation for contact {contact.id}")
+
+    async def get(self, conversation_id: str) -> Conversation:
+        doc = await self._c.find_one({"_id": conversation_id})
+        if doc is None:
+            raise NotFound(
+                f"conversation {conversation_id} not found", code="conversation_not_found"
+            )
+        return from_doc(Conversation, doc)
+
+    async def record_inbound(
+        self, conversation_id: str, at: datetime, preview: str | None, *, count_unread: bool = True
+    ) -> Conversation:
+        change: dict[str, Any] = {
+            "$max": {"last_customer_message_at": at, "last_message_at": at, "updated_at": at},
+            "$min": {"first_customer_message_at": at},
+            "$set": {"last_message_preview": (preview or "")[:PREVIEW_CHARS]},
+        }
+        if count_unread:
+            change["$inc"] = {"unread_count": 1}
+        await self._c.update_one({"_id": conversation_id}, change)
+        return await self.get(conversation_id)
+
+    async def record_outbound(
+        self, conversation_id: str, at: datetime, preview: str | None
+    ) -> Conversation:
+        await self._c.update_one(
+            {"_id": conversation_id},
+            {
+                "$max": {"last_operator_message_at": at, "last_message_at": at, "updated_at": at},
+                "$min": {"first_operator_response_at": at},
+                "$set": {
+                    "last_message_preview": (preview or "")[:PREVIEW_CHARS],
+                    "unread_count": 0,
+                },
+            },
+        )
+        return await self.get(conversation_id)
+
+    async def set_status(
+        self,
+        conversation_id: str,
+        status: ConversationStatus,
+        now: datetime,
+        *,
+        snoozed_until: datetime | None = None,
+    ) -> Conversation:
+        change: dict[str, Any]
+        if status is ConversationStatus.RESOLVED:
+            change = {
+                "$set": {"status": status.value, "resolved_at": now, "updated_at": now},
+                "$unset": {"active": ""},
+            }
+        else:
+            change = {
+                "$set": {
+                    "status": status.value,
+                    "active": True,
+                    "updated_at": now,
+                    "snoozed_until": snoozed_until,
+                    "resolved_at": None,
+                }
+            }
+            current = await self.get(conversation_id)
+            if current.status is ConversationStatus.RESOLVED:
+                change["$inc"] = {"reopen_count": 1}
+        try:
+            result = await self._c.update_one({"_id": conversation_id}, change)
+        except DuplicateKeyError as e:
+            raise Conflict(
+                "the customer already has another open conversation on this line",
+                code="conversation_already_open",
+            ) from e
+        if result.matched_count == 0:
+            raise NotFound(
+                f"conversation {conversation_id} not found", code="conversation_not_found"
+            )
+        return await self.get(conversation_id)
+
+    async def list(
+        self,
+        *,
+        line_id: str | None = None,
+        status: ConversationStatus | None = None,
+        assignee_id: str | None = None,
+        contact_id: str | None = None,
+        limit: int = 50,
+    ) -> list[Conversation]:
+        query: dict[str, Any] = {}
+        if line_id:
+            query["line_id"] = line_id
+        if status:
+            query["status"] = status.value
+        if assignee_id:
+            query["assignee_id"] = assignee_id
+        if contact_id:
+            query["contact_id"] = contact_id
+        cursor = self._c.find(query).sort("_id", DESCENDING).limit(limit)
+        return [from_doc(Conversation, d) async for d in cursor]
+
+    async def set_assignee(
+        self,
+        conversation_id: str,
+        *,
+        expected: str | None,
+        assignee: str | None,
+        team_id: str | None,
+        hop: Hop,
+        needs_attention: bool = False,
+    ) -> Conversation | None:
+        result = await self._c.update_one(
+            {"_id": conversation_id, "assignee_id": expected},
+            {
+                "$set": {
+                    "assignee_id": assignee,
+                    "team_id": team_id,
+                    "assigned_at": hop.at if assignee else None,
+                    "updated_at": hop.at,
+                    "needs_attention": needs_attention,
+                },
+                "$push": {"hops": hop.model_dump()},
+            },
+        )
+        return await self.get(conversation_id) if result.modified_count == 1 else None

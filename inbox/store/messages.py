@@ -1,0 +1,192 @@
+"""Messages in MongoDB: idempotent inbound storage and the outbound send queue.
+
+Inbound messages are unique per ``(line_id, external_id)``. Outbound messages wait in
+``pending``/``retrying`` with ``next_attempt_at``; a sender claims one with a lease
+(conditional ``update_one``), so two processes never send the same message at once and a
+crashed sender's message is picked up again when its lease runs out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from inbox.domain.errors import NotFound
+from inbox.domain.models import DELIVERY_RANK, DeliveryStatus, Direction, Message
+from inbox.store.docs import from_doc, to_doc
+from inbox.store.mongo import Database
+
+_SENDABLE = [DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value]
+
+
+class MongoMessageRepository:
+    def __init__(self, db: Database) -> None:
+        self._c = db["messages"]
+
+    async def insert(self, message: Message) -> tuple[Message, bool]:
+        doc = to_doc(message)
+        if message.direction is Direction.IN:
+            doc["hooks_done"] = False
+        elif message.status in (DeliveryStatus.PENDING, DeliveryStatus.RETRYING):
+            doc["next_attempt_at"] = message.created_at
+        try:
+            await self._c.insert_one(doc)
+        except DuplicateKeyError:
+            if message.external_id is None:
+                raise
+            existing = await self.get_by_external(message.line_id, message.external_id)
+            if existing is None:  # pragma: no cover - the index said it exists
+                raise
+            return existing, False
+        return message, True
+
+    async def get(self, message_id: str) -> Message:
+        doc = await self._c.find_one({"_id": message_id})
+        if doc is None:
+            raise NotFound(f"message {message_id} not found", code="message_not_found")
+        return from_doc(Message, doc)
+
+    async def get_by_external(self, line_id: str, external_id: str) -> Message | None:
+        doc = await self._c.find_one({"line_id": line_id, "external_id": external_id})
+        return from_doc(Message, doc) if doc else None
+
+    async def hooks_done(self, message_id: str) -> bool:
+        doc = await self._c.find_one({"_id": message_id}, {"hooks_done": 1})
+        return bool(doc is None or doc.get("hooks_done", True))
+
+    async def apply_edit(
+        self, line_id: str, external_id: str, text: str | None, edited_at: datetime
+    ) -> Message | None:
+        current = await self.get_by_external(line_id, external_id)
+        if current is None:
+            return None
+        if current.edited_at is not None and current.edited_at >= edited_at:
+            return None  # a replay or an older edit arriving late
+        result = await self._c.update_one(
+            # The condition makes concurrent replays of one edit apply once.
+            {"_id": current.id, "edited_at": current.edited_at},
+            {
+                "$set": {"text": text, "edited_at": edited_at},
+                "$push": {"versions": {"text": current.text, "edited_at": edited_at}},
+            },
+        )
+        return await self.get(current.id) if result.modified_count else None
+
+    async def mark_hooks_done(self, message_id: str) -> None:
+        await self._c.update_one({"_id": message_id}, {"$set": {"hooks_done": True}})
+
+    async def hooks_pending(self, older_than: datetime, limit: int = 100) -> list[Message]:
+        cursor = (
+            self._c.find({"hooks_done": False, "created_at": {"$lt": older_than}})
+            .sort("created_at", ASCENDING)
+            .limit(limit)
+        )
+        return [from_doc(Message, d) async for d in cursor]
+
+    async def list_for_conversation(
+        self, conversation_id: str, *, before: str | None = None, limit: int = 50
+    ) -> list[Message]:
+        query: dict[str, Any] = {"conversation_id": conversation_id}
+        if before:
+            query["_id"] = {"$lt": before}
+        cursor = self._c.find(query).sort("_id", DESCENDING).limit(limit)
+        return [from_doc(Message, d) async for d in cursor]
+
+    async def claim_for_send(
+        self, message_id: str, now: datetime, lease_s: float
+    ) -> Message | None:
+        result = await self._c.update_one(
+            {
+                "_id": message_id,
+                "status": {"$in": _SENDABLE},
+                "next_attempt_at": {"$lte": now},
+                "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}],
+            },
+            {"$set": {"lease_until": now + timedelta(seconds=lease_s)}, "$inc": {"attempts": 1}},
+        )
+        return await self.get(message_id) if result.modified_count == 1 else None
+
+    async def mark_sent(self, message_id: str, external_id: str, at: datetime) -> Message:
+        await self._c.update_one(
+            {"_id": message_id},
+            {
+                "$set": {
+                    "status": DeliveryStatus.SENT.value,
+                    "external_id": external_id,
+                    "sent_at": at,
+                    "error": None,
+                    "lease_until": None,
+                    "next_attempt_at": None,
+                }
+            },
+        )
+        return await self.get(message_id)
+
+    async def mark_retry(
+        self, message_id: str, reason: str, next_attempt_at: datetime, now: datetime
+    ) -> Message:
+        await self._c.update_one(
+            {"_id": message_id},
+            {
+                "$set": {
+                    "status": DeliveryStatus.RETRYING.value,
+                    "error": {"reason": reason, "code": None, "at": now},
+                    "next_attempt_at": next_attempt_at,
+                    "lease_until": None,
+                }
+            },
+        )
+        return await self.get(message_id)
+
+    async def mark_failed(
+        self, message_id: str, reason: str, code: str | None, now: datetime
+    ) -> Message:
+        await self._c.update_one(
+            {"_id": message_id},
+            {
+                "$set": {
+                    "status": DeliveryStatus.FAILED.value,
+                    "error": {"reason": reason, "code": code, "at": now},
+                    "next_attempt_at": None,
+                    "lease_until": None,
+                }
+            },
+        )
+        return await self.get(message_id)
+
+    async def due_outbound(self, now: datetime, limit: int = 100) -> list[Message]:
+        cursor = (
+            self._c.find({"status": {"$in": _SENDABLE}, "next_attempt_at": {"$lte": now}})
+            .sort("next_attempt_at", ASCENDING)
+            .limit(limit)
+        )
+        return [from_doc(Message, d) async for d in cursor]
+
+    async def update_status_by_external(
+        self,
+        line_id: str,
+        external_id: str,
+        status: DeliveryStatus,
+        at: datetime,
+        error: str | None = None,
+    ) -> Message | None:
+        """Move an outbound message's status forward; None if unknown or not a step forward."""
+        lower = [s.value for s, rank in DELIVERY_RANK.items() if rank < DELIVERY_RANK[status]]
+        setter: dict[str, Any] = {"status": status.value}
+        if error:
+            setter["error"] = {"reason": error, "code": None, "at": at}
+        result = await self._c.update_one(
+            {
+                "line_id": line_id,
+                "external_id": external_id,
+                "direction": Direction.OUT.value,
+                "status": {"$in": lower},
+            },
+            {"$set": setter},
+        )
+        if result.modified_count == 0:
+            return None
+        return await self.get_by_external(line_id, external_id)

@@ -1,0 +1,1 @@
+"""The aiohttp web process: webhooks, health, the REST API and the live socket."""

@@ -1,0 +1,31 @@
+"""Builds the aiohttp application of the web process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+
+from aiohttp import web
+
+from inbox.settings import Settings
+from inbox.web import health, webhooks
+from inbox.web.keys import HUB
+from inbox.web.middleware import errors_to_json, request_context
+from inbox.wiring import Hub, open_hub
+
+HubFactory = Callable[[Settings], AbstractAsyncContextManager[Hub]]
+
+
+def build_app(settings: Settings, hub_factory: HubFactory = open_hub) -> web.Application:
+    """The web application; the hub opens on startup and closes on cleanup."""
+    app = web.Application(middlewares=[request_context, errors_to_json])
+
+    async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
+        async with hub_factory(settings) as hub:
+            app[HUB] = hub
+            yield
+
+    app.cleanup_ctx.append(hub_ctx)
+    app.add_routes(health.routes)
+    app.add_routes(webhooks.routes)
+    return app

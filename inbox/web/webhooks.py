@@ -1,0 +1,73 @@
+"""``/webhooks/{kind}/{line_id}``: verify, parse, persist, and only then answer 2xx.
+
+The follow-up (live events, routing, CRM) runs after the answer; a crash before it
+finishes is healed by a replayed delivery or by the worker (see ``inbox.services.ingest``).
+"""
+
+from __future__ import annotations
+
+import time
+
+import structlog
+from aiohttp import web
+
+from inbox.domain.errors import NotFound, PayloadTooLarge
+from inbox.domain.inbound import WebhookRequest
+from inbox.domain.models import ChannelKind
+from inbox.web.keys import HUB
+from inbox.web.metrics import PERSIST_SECONDS, WEBHOOKS
+
+log = structlog.get_logger(__name__)
+routes = web.RouteTableDef()
+
+
+async def read_limited(request: web.Request, limit: int) -> bytes:
+    """The body, refusing anything larger than ``limit`` without reading it all."""
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"body is larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@routes.route("*", "/webhooks/{kind}/{line_id}")
+async def webhook(request: web.Request) -> web.StreamResponse:
+    if request.method not in ("GET", "POST"):
+        raise web.HTTPMethodNotAllowed(request.method, ["GET", "POST"])
+    started = time.perf_counter()
+    hub = request.app[HUB]
+    kind_name = request.match_info["kind"]
+    line_id = request.match_info["line_id"]
+    structlog.contextvars.bind_contextvars(line_id=line_id, channel=kind_name)
+    try:
+        kind = ChannelKind(kind_name)
+    except ValueError:
+        raise NotFound(f"unknown channel {kind_name!r}", code="channel_not_supported") from None
+    line = await hub.lines.get(line_id)
+    if line.kind is not kind or not line.enabled:
+        raise NotFound(f"line {line_id} not found", code="line_not_found")
+    outcome = "error"
+    try:
+        body = await read_limited(request, hub.settings.webhook_max_body)
+        incoming = WebhookRequest(
+            method=request.method,
+            headers={k.lower(): v for k, v in request.headers.items()},
+            query=dict(request.query),
+            body=body,
+        )
+        result = await hub.connectors.get(kind).handle(line, incoming)
+        persisted = await hub.ingest.persist(line, result.events)
+        outcome = "duplicate" if persisted.duplicates and not persisted.stored else "ok"
+    finally:
+        WEBHOOKS.labels(kind.value, outcome).inc()
+    PERSIST_SECONDS.labels(kind.value).observe(time.perf_counter() - started)
+    if persisted.stored or persisted.events:
+        hub.spawn(hub.ingest.follow_up(persisted), name=f"follow_up:{line_id}")
+    if isinstance(result.body, str):
+        return web.Response(text=result.body, status=result.status)
+    return web.json_response(result.body, status=result.status)

@@ -1,0 +1,187 @@
+"""The composition root: the only module that knows every concrete part and plugin.
+
+:func:`open_hub` opens each resource exactly once (Mongo client, Redis, HTTP session,
+connectors) and closes it on exit. The web process enters it from an aiohttp
+``cleanup_ctx``; the worker from an ``AsyncExitStack``. Nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import structlog
+from redis.asyncio import Redis
+
+from connectors.api import ApiConnector
+from crm_sync.basic_view import ConversationsOnlyView
+from inbox.domain.clock import Clock, SystemClock
+from inbox.domain.errors import NotFound
+from inbox.domain.models import ChannelKind
+from inbox.domain.ports import Connector, CrmView, Router
+from inbox.services.ingest import Ingest
+from inbox.services.outbound import Replier, Sender
+from inbox.settings import Settings
+from inbox.store.contacts import MongoContactRepository
+from inbox.store.conversations import MongoConversationRepository
+from inbox.store.events import RedisEventPublisher
+from inbox.store.files import GridFsFileStore
+from inbox.store.lines import MongoLineRepository
+from inbox.store.messages import MongoMessageRepository
+from inbox.store.mongo import Database, check_server, ensure_indexes, make_client
+from inbox.store.operators import MongoOperatorRepository, MongoTeamRepository
+from routing.manual import ManualRouter
+
+log = structlog.get_logger(__name__)
+
+
+class Connectors:
+    """The registry of channel connectors, keyed by channel kind."""
+
+    def __init__(self, connectors: Sequence[Connector] = ()) -> None:
+        self._by_kind: dict[ChannelKind, Connector] = {}
+        for connector in connectors:
+            self.add(connector)
+
+    def add(self, connector: Connector) -> None:
+        self._by_kind[connector.kind] = connector
+
+    def get(self, kind: ChannelKind) -> Connector:
+        try:
+            return self._by_kind[kind]
+        except KeyError:
+            raise NotFound(
+                f"no connector for channel {kind}", code="channel_not_supported"
+            ) from None
+
+    def kinds(self) -> Sequence[ChannelKind]:
+        return list(self._by_kind)
+
+
+def build_connectors(session: aiohttp.ClientSession) -> Connectors:
+    """Every channel the hub speaks. Adding a channel is one line here."""
+    return Connectors([ApiConnector(session)])
+
+
+@dataclass
+class Hub:
+    """Everything a process needs, built once by :func:`open_hub`."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    redis: Redis
+    http: aiohttp.ClientSession
+    lines: MongoLineRepository
+    contacts: MongoContactRepository
+    conversations: MongoConversationRepository
+    messages: MongoMessageRepository
+    operators: MongoOperatorRepository
+    teams: MongoTeamRepository
+    files: GridFsFileStore
+    publisher: RedisEventPublisher
+    connectors: Connectors
+    ingest: Ingest
+    replier: Replier
+    sender: Sender
+    router: Router
+    crm: CrmView
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        """Run work after the HTTP answer; kept referenced and awaited on shutdown."""
+        task = asyncio.create_task(coro, name=name)
+        self.background.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background_task_failed", task=task.get_name(), error=repr(task.exception()))
+
+    async def drain_background(self, within_s: float = 10.0) -> None:
+        if self.background:
+            await asyncio.wait(set(self.background), timeout=within_s)
+
+    async def ready(self) -> dict[str, bool]:
+        """Whether MongoDB and Redis answer now (the readiness probe)."""
+        status = {"mongo": False, "redis": False}
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.db.command("ping"), 2)
+            status["mongo"] = True
+        with contextlib.suppress(Exception):
+            status["redis"] = bool(await asyncio.wait_for(self.redis.ping(), 2))
+        return status
+
+
+@contextlib.asynccontextmanager
+async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Hub]:
+    """Open every resource for one process, and close them all on exit."""
+    if settings.mongo_url is None or settings.redis_url is None:
+        raise RuntimeError("open_hub needs mongo_url and redis_url (start embedded servers first)")
+    clock = clock or SystemClock()
+    mongo = make_client(settings.mongo_url.get_secret_value())
+    redis = Redis.from_url(settings.redis_url.get_secret_value())
+    http = aiohttp.ClientSession()
+    try:
+        db = mongo[settings.mongo_db]
+        await check_server(db)
+        await ensure_indexes(db)
+        lines = MongoLineRepository(db)
+        contacts = MongoContactRepository(db)
+        conversations = MongoConversationRepository(db)
+        messages = MongoMessageRepository(db)
+        publisher = RedisEventPublisher(redis, settings.redis_prefix)
+        connectors = build_connectors(http)
+        router = ManualRouter(conversations=conversations, publisher=publisher, clock=clock)
+        hub = Hub(
+            settings=settings,
+            clock=clock,
+            db=db,
+            redis=redis,
+            http=http,
+            lines=lines,
+            contacts=contacts,
+            conversations=conversations,
+            messages=messages,
+            operators=MongoOperatorRepository(db),
+            teams=MongoTeamRepository(db),
+            files=GridFsFileStore(db),
+            publisher=publisher,
+            connectors=connectors,
+            ingest=Ingest(
+                lines=lines,
+                contacts=contacts,
+                conversations=conversations,
+                messages=messages,
+                publisher=publisher,
+                hooks=[router],  # the router first: assignment must not wait on the CRM
+                clock=clock,
+            ),
+            replier=Replier(
+                conversations=conversations, messages=messages, publisher=publisher, clock=clock
+            ),
+            sender=Sender(
+                lines=lines,
+                contacts=contacts,
+                conversations=conversations,
+                messages=messages,
+                connectors=connectors,
+                publisher=publisher,
+                clock=clock,
+            ),
+            router=router,
+            crm=ConversationsOnlyView(contacts=contacts, conversations=conversations),
+        )
+        try:
+            yield hub
+        finally:
+            await hub.drain_background()
+    finally:
+        await http.close()
+        await redis.aclose()
+        await mongo.close()

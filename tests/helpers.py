@@ -1,0 +1,34 @@
+"""Small helpers for tests: make lines, sign bodies, post webhooks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from connectors.api.config import SIGNATURE_HEADER, SIGNATURE_PREFIX
+from connectors.signing import sign
+from inbox.domain.models import ChannelKind, Line
+from inbox.services.lines import LineAdmin
+from inbox.wiring import Hub
+
+
+async def make_line(hub: Hub, kind: ChannelKind = ChannelKind.API, **kw: Any) -> Line:
+    admin = LineAdmin(lines=hub.lines, connectors=hub.connectors, clock=hub.clock)
+    return await admin.create(kind, kw.pop("name", f"{kind.value} line"), **kw)
+
+
+def api_body(message_id: str, user_id: str = "u-1", text: str = "hello", **extra: Any) -> bytes:
+    payload = {"message_id": message_id, "user": {"id": user_id, "name": "Ann"}, "text": text}
+    payload.update(extra)
+    return json.dumps(payload).encode()
+
+
+def signed(line: Line, body: bytes) -> dict[str, str]:
+    return {SIGNATURE_HEADER: SIGNATURE_PREFIX + sign(line.secret("secret"), body)}
+
+
+async def post_api(client: TestClient, line: Line, body: bytes) -> tuple[int, Any]:  # type: ignore[type-arg]
+    resp = await client.post(f"/webhooks/api/{line.id}", data=body, headers=signed(line, body))
+    return resp.status, await resp.json()
