@@ -34,6 +34,7 @@ from inbox.store.lines import MongoLineRepository
 from inbox.store.messages import MongoMessageRepository
 from inbox.store.mongo import Database, check_server, ensure_indexes, make_client
 from inbox.store.operators import MongoOperatorRepository, MongoTeamRepository
+from inbox.store.tokens import MongoTokenRepository
 from routing.manual import ManualRouter
 
 log = structlog.get_logger(__name__)
@@ -82,6 +83,7 @@ class Hub:
     messages: MongoMessageRepository
     operators: MongoOperatorRepository
     teams: MongoTeamRepository
+    tokens: MongoTokenRepository
     files: GridFsFileStore
     publisher: RedisEventPublisher
     connectors: Connectors
@@ -150,6 +152,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             messages=messages,
             operators=MongoOperatorRepository(db),
             teams=MongoTeamRepository(db),
+            tokens=MongoTokenRepository(db),
             files=GridFsFileStore(db),
             publisher=publisher,
             connectors=connectors,

@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from connectors.api.config import SIGNATURE_HEADER, SIGNATURE_PREFIX
 from connectors.signing import sign
-from inbox.domain.models import ChannelKind, Line
+from inbox.domain.models import ChannelKind, Line, Operator, Role
 from inbox.services.lines import LineAdmin
 from inbox.wiring import Hub
 
@@ -32,3 +32,15 @@ def signed(line: Line, body: bytes) -> dict[str, str]:
 async def post_api(client: TestClient, line: Line, body: bytes) -> tuple[int, Any]:  # type: ignore[type-arg]
     resp = await client.post(f"/webhooks/api/{line.id}", data=body, headers=signed(line, body))
     return resp.status, await resp.json()
+
+
+async def operator_with_token(
+    hub: Hub, login: str, role: Role = Role.OPERATOR, **fields: Any
+) -> tuple[Operator, dict[str, str]]:
+    """An operator and the Authorization header of a fresh API token for them."""
+    operator = Operator(
+        login=login, name=login.title(), role=role, created_at=hub.clock.now(), **fields
+    )
+    await hub.operators.add(operator, None)
+    _, token = await hub.tokens.issue(operator.id, "tests", hub.clock.now())
+    return operator, {"Authorization": f"Bearer {token}"}

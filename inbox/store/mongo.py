@@ -92,6 +92,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "operators": [_ix([("login", ASCENDING)], "uniq_login", unique=True)],
     "teams": [_ix([("name", ASCENDING)], "by_name")],
     "lines": [_ix([("kind", ASCENDING)], "by_kind")],
+    "api_tokens": [_ix([("digest", ASCENDING)], "uniq_digest", unique=True)],
 }
 
 

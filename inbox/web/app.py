@@ -9,6 +9,7 @@ from aiohttp import web
 
 from inbox.settings import Settings
 from inbox.web import health, webhooks
+from inbox.web.auth import auth_middleware
 from inbox.web.keys import HUB
 from inbox.web.middleware import errors_to_json, request_context
 from inbox.wiring import Hub, open_hub
@@ -18,7 +19,7 @@ HubFactory = Callable[[Settings], AbstractAsyncContextManager[Hub]]
 
 def build_app(settings: Settings, hub_factory: HubFactory = open_hub) -> web.Application:
     """The web application; the hub opens on startup and closes on cleanup."""
-    app = web.Application(middlewares=[request_context, errors_to_json])
+    app = web.Application(middlewares=[request_context, errors_to_json, auth_middleware])
 
     async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
         async with hub_factory(settings) as hub:
