@@ -94,3 +94,16 @@ async def test_fifty_concurrent_duplicates_store_one(client: TestClient, hub: Hu
     conversation = await hub.db["conversations"].find_one({})
     assert conversation is not None
     assert conversation["unread_count"] == 1
+
+
+async def test_text_that_looks_like_an_operator_is_kept_literally(
+    client: TestClient, hub: Hub
+) -> None:
+    line = await make_line(hub)
+    status, _ = await post_api(client, line, api_body("m-$", text="$last_message_at please"))
+    assert status == 200
+    stored = await hub.messages.get_by_external(line.id, "m-$")
+    assert stored is not None
+    conversation = await hub.conversations.get(stored.conversation_id)
+    assert conversation.last_message_preview == "$last_message_at please"
+    assert conversation.first_customer_message_at is not None
