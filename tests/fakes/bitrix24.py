@@ -66,12 +66,14 @@ class FakeBitrix24:
         self.methods: list[str] = []  # every method run, batch commands included
         self.limit_next = 0  # answer QUERY_LIMIT_EXCEEDED to this many requests
         self.lose_answer_next = 0  # do the work, then answer 500 without a body
+        self.lose_write_answer_next = 0  # the same, only for requests that add or update
         self.deny: set[str] = set()  # methods answered "Access denied."
         # OAuth
         self.client_id = "app.123"
         self.client_secret = "app-secret"
         self.refresh_tokens = {"rt-0"}
         self.access_tokens: set[str] = set()
+        self._issued = 0
         self._server: TestServer | None = None
 
     # ------------------------------------------------------------ server
@@ -132,7 +134,8 @@ class FakeBitrix24:
         ):
             return web.json_response({"error": "invalid_grant"}, status=400)
         self.refresh_tokens.discard(q["refresh_token"])
-        n = len(self.access_tokens) + 1
+        self._issued += 1
+        n = self._issued
         self.access_tokens.add(f"at-{n}")
         self.refresh_tokens.add(f"rt-{n}")
         return web.json_response(
@@ -150,14 +153,19 @@ class FakeBitrix24:
             )
         raw = await request.read()
         params: dict[str, Any] = await request.json() if raw else {}
+        ran = len(self.methods)
         try:
             result = self.run(method, params)
         except FakeError as e:
             return web.json_response(
                 {"error": e.code, "error_description": e.description}, status=e.status
             )
-        if self.lose_answer_next > 0:
-            self.lose_answer_next -= 1
+        wrote = any(m.endswith((".add", ".update")) for m in self.methods[ran:])
+        if self.lose_answer_next > 0 or (wrote and self.lose_write_answer_next > 0):
+            if self.lose_answer_next > 0:
+                self.lose_answer_next -= 1
+            else:
+                self.lose_write_answer_next -= 1
             return web.Response(status=500, text="Internal Server Error")
         return web.json_response({"result": result, "time": _time()})
 

@@ -1,0 +1,231 @@
+"""The outbox drained into a fake Bitrix24: batches, rate limits, lost answers, restarts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
+
+from crm_sync.bitrix24 import Bitrix24Client, Bitrix24Config
+from inbox.domain.clock import FrozenClock
+from inbox.domain.models import CrmCreate, CrmRules, Role
+from inbox.settings import Bitrix24Settings, CrmSettings, Settings
+from inbox.web.app import build_app
+from inbox.wiring import Hub, open_hub
+from tests.conftest import existing_hub
+from tests.fakes.bitrix24 import FakeBitrix24
+from tests.helpers import api_body, make_line, operator_with_token, post_api
+
+
+@pytest.fixture
+async def portal() -> AsyncIterator[FakeBitrix24]:
+    fake = FakeBitrix24()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+def b24_settings(settings: Settings, portal: FakeBitrix24) -> Settings:
+    crm = CrmSettings(
+        bitrix24=Bitrix24Settings(webhook_url=SecretStr(portal.webhook_url), max_wait_s=0.5)
+    )
+    return settings.model_copy(update={"crm": crm})
+
+
+@pytest.fixture
+async def b24hub(b24_settings: Settings, clock: FrozenClock) -> AsyncIterator[Hub]:
+    async with open_hub(b24_settings, clock=clock) as opened:
+        yield opened
+        await opened.db.client.drop_database(b24_settings.mongo_db)
+
+
+@pytest.fixture
+async def b24client(b24hub: Hub) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    app = build_app(b24hub.settings, existing_hub(b24hub))
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+async def new_deal(client: TestClient, hub: Hub, message_id: str = "m-1", user: str = "u-1") -> str:  # type: ignore[type-arg]
+    line = await make_line(hub, crm=CrmRules(create=CrmCreate.DEAL))
+    body = api_body(
+        message_id,
+        user_id=user,
+        text="need a sofa",
+        user={"id": user, "name": "Ann", "phone": "+49 151 1234"},
+    )
+    status, _ = await post_api(client, line, body)
+    assert status == 200
+    await hub.drain_background()
+    [deal] = await hub.crm_side.stores.deals.list(limit=1)
+    return deal.id
+
+
+async def test_deal_is_pushed_in_one_batch_with_contact_and_comment(
+    b24client: TestClient,
+    b24hub: Hub,
+    portal: FakeBitrix24,  # type: ignore[type-arg]
+) -> None:
+    deal_id = await new_deal(b24client, b24hub)
+    assert await b24hub.crm_side.drainer.drain() == 1
+
+    [remote_deal] = portal.find("deal", deal_id)
+    [remote_contact] = portal.find(
+        "contact", (await b24hub.crm_side.stores.deals.get(deal_id)).contact_id
+    )
+    assert remote_deal["STAGE_ID"] == "NEW"
+    assert remote_deal["TITLE"].startswith("Ann")
+    assert remote_deal["ORIGINATOR_ID"] == "inbox-hub"
+    assert remote_contact["PHONE"] == [{"VALUE": "+49 151 1234", "VALUE_TYPE": "WORK"}]
+    contact_rid = next(k for k, v in portal.records["contact"].items() if v is remote_contact)
+    assert remote_deal["CONTACT_ID"] == str(contact_rid)
+    [comment] = portal.comments.values()
+    assert comment["ENTITY_TYPE"] == "deal"
+    assert "need a sofa" in comment["COMMENT"]
+    # contact look-up + one write batch
+    assert portal.requests == 2
+
+    item = await b24hub.crm_side.stores.outbox.get(f"bitrix24:deal:{deal_id}:create")
+    assert item.status == "done"
+    remote_id = next(k for k, v in portal.records["deal"].items() if v is remote_deal)
+    assert item.remote_id == str(remote_id)
+    ref = await b24hub.crm_side.stores.refs.get("bitrix24", "deal", deal_id)
+    assert ref is not None
+    assert ref.remote_id == str(remote_id)
+
+    # A stage move becomes crm.deal.update on the same remote record.
+    await b24hub.crm_side.sales.move_deal(deal_id, "payment", by="op", via="api")
+    await b24hub.crm_side.drainer.drain()
+    assert portal.records["deal"][remote_id]["STAGE_ID"] == "PREPAYMENT_INVOICE"
+    assert len(portal.records["deal"]) == 1
+
+
+async def test_query_limit_exceeded_backs_off_and_retries_without_duplicates(
+    b24client: TestClient,
+    b24hub: Hub,
+    portal: FakeBitrix24,
+    clock: FrozenClock,  # type: ignore[type-arg]
+) -> None:
+    deal_id = await new_deal(b24client, b24hub)
+    portal.limit_next = 3
+    await b24hub.crm_side.drainer.drain()
+    item = await b24hub.crm_side.stores.outbox.get(f"bitrix24:deal:{deal_id}:create")
+    assert (item.status, item.last_error_code) == ("pending", "QUERY_LIMIT_EXCEEDED")
+    assert item.next_attempt_at > clock.now()
+    assert await b24hub.crm_side.drainer.drain() == 0  # not due yet
+
+    for _ in range(4):
+        clock.advance(60)
+        await b24hub.crm_side.drainer.drain()
+    item = await b24hub.crm_side.stores.outbox.get(item.id)
+    assert item.status == "done"
+    assert len(portal.find("deal", deal_id)) == 1
+    assert len(portal.records["contact"]) == 1
+    assert len(portal.comments) == 1
+
+
+async def test_a_lost_answer_and_a_worker_restart_never_duplicate(
+    b24_settings: Settings,
+    b24client: TestClient,
+    b24hub: Hub,
+    portal: FakeBitrix24,
+    clock: FrozenClock,  # type: ignore[type-arg]
+) -> None:
+    deal_id = await new_deal(b24client, b24hub)
+    portal.lose_write_answer_next = 1  # the write batch runs, but its answer is lost
+    await b24hub.crm_side.drainer.drain()
+    item = await b24hub.crm_side.stores.outbox.get(f"bitrix24:deal:{deal_id}:create")
+    assert item.status == "pending"
+    assert item.last_error_code == "http_500"
+    # The portal did the work although we never heard back.
+    assert len(portal.find("deal", deal_id)) == 1
+
+    # A new worker process (a fresh hub on the same database) picks the item up later.
+    clock.advance(600)
+    async with open_hub(b24_settings, clock=clock) as restarted:
+        assert await restarted.crm_side.drainer.drain() == 1
+        item = await restarted.crm_side.stores.outbox.get(item.id)
+    assert item.status == "done"
+    assert len(portal.find("deal", deal_id)) == 1
+    assert len(portal.records["contact"]) == 1
+    assert len(portal.comments) == 1
+    assert item.remote_id == str(next(iter(portal.records["deal"])))
+
+
+async def test_permanent_failures_are_shown_to_managers_and_can_be_retried(
+    b24client: TestClient,
+    b24hub: Hub,
+    portal: FakeBitrix24,
+    clock: FrozenClock,  # type: ignore[type-arg]
+) -> None:
+    deal_id = await new_deal(b24client, b24hub)
+    portal.deny.add("crm.deal.add")
+    await b24hub.crm_side.drainer.drain()
+
+    _, operator = await operator_with_token(b24hub, "op")
+    _, manager = await operator_with_token(b24hub, "boss", Role.MANAGER)
+    resp = await b24client.get("/api/v1/crm/outbox", headers=operator)
+    assert resp.status == 403
+    resp = await b24client.get("/api/v1/crm/outbox?status=failed", headers=manager)
+    [failed] = (await resp.json())["items"]
+    assert failed["entity_id"] == deal_id
+    assert "Access denied." in failed["last_error"]
+    # The contact it created on the way is kept, so a retry does not create it twice.
+    assert len(portal.records["contact"]) == 1
+
+    portal.deny.clear()
+    resp = await b24client.post(f"/api/v1/crm/outbox/{failed['id']}/retry", headers=manager)
+    assert (await resp.json())["status"] == "pending"
+    await b24hub.crm_side.drainer.drain()
+    assert (await b24hub.crm_side.stores.outbox.get(failed["id"])).status == "done"
+    assert len(portal.find("deal", deal_id)) == 1
+    assert len(portal.records["contact"]) == 1
+
+
+async def test_two_deals_of_one_contact_in_one_batch_share_one_remote_contact(
+    b24client: TestClient,  # type: ignore[type-arg]
+    b24hub: Hub,
+    portal: FakeBitrix24,
+    clock: FrozenClock,
+) -> None:
+    first = await new_deal(b24client, b24hub)
+    await b24hub.crm_side.sales.move_deal(first, "lost", by="op", via="api")
+    [conversation] = await b24hub.conversations.list()
+    await b24hub.conversations.set_status(
+        conversation.id, conversation.status.RESOLVED, clock.now()
+    )
+    clock.advance(days=2)
+    line = await b24hub.lines.get(conversation.line_id)
+    status, _ = await post_api(b24client, line, api_body("m-2", text="another order"))
+    assert status == 200
+    await b24hub.drain_background()
+    deals = await b24hub.crm_side.stores.deals.list()
+    assert len(deals) == 2
+
+    await b24hub.crm_side.drainer.drain()
+    assert len(portal.records["contact"]) == 1
+    assert len(portal.records["deal"]) == 2
+    contact_rid = str(next(iter(portal.records["contact"])))
+    assert {d["CONTACT_ID"] for d in portal.records["deal"].values()} == {contact_rid}
+
+
+async def test_oauth_portal_refreshes_its_token(portal: FakeBitrix24) -> None:
+    config = Bitrix24Config(
+        portal_url=portal.base,
+        client_id=portal.client_id,
+        client_secret=SecretStr(portal.client_secret),
+        refresh_token=SecretStr("rt-0"),
+        oauth_url=f"{portal.base}/oauth/token/",
+    )
+    async with aiohttp.ClientSession() as session:
+        client = Bitrix24Client(session, config)
+        lead_id = await client.call("crm.lead.add", {"fields": {"TITLE": "x"}})
+        portal.access_tokens.clear()  # the token expired
+        rows = await client.call("crm.lead.list", {"select": ["ID", "TITLE"]})
+    assert rows == [{"ID": str(lead_id), "TITLE": "x"}]
+    assert portal.refresh_tokens == {"rt-2"}  # the rotated refresh token was used
