@@ -61,7 +61,9 @@ class Bitrix24Crm:
 
     # ------------------------------------------------------------ batching
 
-    async def _run(self, cmds: dict[str, str]) -> tuple[dict[str, Any], dict[str, Bitrix24Error]]:
+    async def run_batch(
+        self, cmds: dict[str, str]
+    ) -> tuple[dict[str, Any], dict[str, Bitrix24Error]]:
         """Run commands in batches of at most ``batch_max``; errors per command name."""
         results: dict[str, Any] = {}
         errors: dict[str, Bitrix24Error] = {}
@@ -128,7 +130,7 @@ class Bitrix24Crm:
                 for name, sub in p.subs.items()
             }
             if cmds:
-                got, bad = await self._run(cmds)
+                got, bad = await self.run_batch(cmds)
                 results |= got
                 errors |= bad
         produced: dict[str, str] = {}
@@ -185,7 +187,7 @@ class Bitrix24Crm:
         if not wanted:
             return
         names = {f"l{i}": key for i, key in enumerate(wanted)}
-        results, errors = await self._run(
+        results, errors = await self.run_batch(
             {name: self._list(*key.split(":", 1)) for name, key in names.items()}
         )
         for name, key in names.items():
@@ -214,7 +216,7 @@ class Bitrix24Crm:
                 owners[f"k{n}"] = c
         if not cmds:
             return set()
-        results, errors = await self._run(cmds)
+        results, errors = await self.run_batch(cmds)
         done: set[str] = set()
         for name, c in owners.items():
             if name in errors:
