@@ -23,14 +23,16 @@ def normal_phone(phone: str) -> str:
     return _NOT_DIGIT.sub("", phone)
 
 
+def match_keys(contact: Contact) -> list[str]:
+    """Normalised phones and emails; never the name (names are not identities)."""
+    keys = {f"phone:+{normal_phone(p)}" for p in contact.phones if len(normal_phone(p)) >= 6}
+    keys |= {f"email:{e.strip().lower()}" for e in contact.emails if "@" in e}
+    return sorted(keys)
+
+
 def match_reasons(a: Contact, b: Contact) -> list[str]:
-    """Why two contacts look like one person: shared phones and emails, normalised."""
-    reasons: list[str] = []
-    phones_b = {normal_phone(p) for p in b.phones if normal_phone(p)}
-    reasons += sorted(f"phone:+{p}" for p in {normal_phone(x) for x in a.phones} & phones_b)
-    emails_b = {e.lower() for e in b.emails}
-    reasons += sorted(f"email:{e}" for e in {x.lower() for x in a.emails} & emails_b)
-    return reasons
+    """Why two contacts look like one person: the keys they share."""
+    return sorted(set(match_keys(a)) & set(match_keys(b)))
 
 
 def pair_id(a: str, b: str) -> str:
@@ -47,9 +49,7 @@ class MatchProposer:
 
     async def candidates(self, contact: Contact) -> list[tuple[Contact, list[str]]]:
         """Other contacts sharing a phone or an email with this one, with the reasons."""
-        if not contact.phones and not contact.emails:
-            return []
-        found = await self._crm_contacts.matching(contact.phones, contact.emails)
+        found = await self._crm_contacts.matching(contact, match_keys(contact))
         out: list[tuple[Contact, list[str]]] = []
         for other in found:
             if other.id == contact.id:

@@ -408,8 +408,9 @@ class CrmContactStore(Protocol):
 
     async def set_company(self, contact_id: str, company_id: str | None, now: datetime) -> None: ...
     async def by_company(self, company_id: str, limit: int = 200) -> list[Contact]: ...
-    async def matching(self, phones: Sequence[str], emails: Sequence[str]) -> list[Contact]:
-        """Contacts (not merged away) having any of these phones or emails."""
+    async def matching(self, contact: Contact, keys: Sequence[str]) -> list[Contact]:
+        """Store ``keys`` (normalised ``phone:``/``email:`` keys) on the contact, then return
+        the other contacts (not merged away) sharing any of them."""
         ...
 
     async def absorbed_into(self, contact_id: str) -> list[str]:

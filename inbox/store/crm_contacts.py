@@ -8,7 +8,6 @@ phones, emails and conversations to the target, and marks the source ``merged_in
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -26,14 +25,6 @@ from inbox.domain.models import (
 )
 from inbox.store.docs import from_doc, to_doc
 from inbox.store.mongo import Database, Doc
-
-_NOT_DIGIT = re.compile(r"\D")
-
-
-def phone_variants(phone: str) -> list[str]:
-    """The spellings a phone may be stored under: as given, digits only, and ``+digits``."""
-    digits = _NOT_DIGIT.sub("", phone)
-    return sorted({phone, digits, f"+{digits}"}) if digits else [phone]
 
 
 class MongoCrmContactStore:
@@ -58,16 +49,15 @@ class MongoCrmContactStore:
         cursor = self._contacts.find({"company_id": company_id, "merged_into": None}).limit(limit)
         return [from_doc(Contact, d) async for d in cursor]
 
-    async def matching(self, phones: Sequence[str], emails: Sequence[str]) -> list[Contact]:
-        ors: list[Doc] = []
-        variants = sorted({v for p in phones for v in phone_variants(p)})
-        if variants:
-            ors.append({"phones": {"$in": variants}})
-        if emails:
-            ors.append({"emails": {"$in": sorted({e.lower() for e in emails})}})
-        if not ors:
+    async def matching(self, contact: Contact, keys: Sequence[str]) -> list[Contact]:
+        # Write first, then read: of two contacts indexed at the same time, at least one
+        # sees the other, so a match is never missed by a race.
+        await self._contacts.update_one({"_id": contact.id}, {"$set": {"match_keys": list(keys)}})
+        if not keys:
             return []
-        cursor = self._contacts.find({"$or": ors, "merged_into": None}).limit(50)
+        cursor = self._contacts.find(
+            {"match_keys": {"$in": list(keys)}, "_id": {"$ne": contact.id}, "merged_into": None}
+        ).limit(50)
         return [from_doc(Contact, d) async for d in cursor]
 
     async def absorbed_into(self, contact_id: str) -> list[str]:

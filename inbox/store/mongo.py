@@ -88,6 +88,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         _ix([("phones", ASCENDING)], "by_phone"),
         _ix([("emails", ASCENDING)], "by_email"),
         _ix([("name_lower", ASCENDING)], "by_name"),
+        _ix([("match_keys", ASCENDING)], "by_match_key"),  # CRM: normalised phones/emails
     ],
     "operators": [_ix([("login", ASCENDING)], "uniq_login", unique=True)],
     "teams": [_ix([("name", ASCENDING)], "by_name")],
