@@ -92,10 +92,16 @@ class AutoCrmHook:
         if open_lead is not None:
             await self._leads.add_conversation(open_lead.id, conversation.id)
             await self._crm_contacts.link_conversation(conversation.id, lead_id=open_lead.id)
+            await self._outbox.enqueue(
+                "lead", open_lead.id, "comment", conversation.id, conversation_id=conversation.id
+            )
             await self._announce("lead.linked", conversation, lead=open_lead)
         elif open_deal is not None:
             await self._deals.add_conversation(open_deal.id, conversation.id)
             await self._crm_contacts.link_conversation(conversation.id, deal_id=open_deal.id)
+            await self._outbox.enqueue(
+                "deal", open_deal.id, "comment", conversation.id, conversation_id=conversation.id
+            )
             await self._announce("deal.linked", conversation, deal=open_deal)
         elif line.crm.create is CrmCreate.LEAD:
             await self._create_lead(line, conversation, stored)

@@ -41,7 +41,15 @@ class CrmOutbox:
         self._systems = tuple(systems)
         self._clock = clock
 
-    async def enqueue(self, entity: str, entity_id: str, action: str, suffix: str = "") -> None:
+    async def enqueue(
+        self,
+        entity: str,
+        entity_id: str,
+        action: str,
+        suffix: str = "",
+        *,
+        conversation_id: str | None = None,
+    ) -> None:
         now = self._clock.now()
         for system in self._systems:
             key = f"{system}:{entity}:{entity_id}:{action}" + (f":{suffix}" if suffix else "")
@@ -52,6 +60,7 @@ class CrmOutbox:
                     entity=entity,
                     entity_id=entity_id,
                     action=action,
+                    conversation_id=conversation_id,
                     next_attempt_at=now,
                     created_at=now,
                     updated_at=now,
@@ -152,8 +161,9 @@ class OutboxDrainer:
         if deal is not None and deal.lead_id:
             refs |= await self._ref(item.system, "lead", deal.lead_id)
         text = None
-        if conv_ids and item.action == "create":
-            conversation = await self._conversations.get(conv_ids[0])
+        about = item.conversation_id or (conv_ids[0] if conv_ids else None)
+        if about is not None and item.action in ("create", "comment"):
+            conversation = await self._conversations.get(about)
             text = (
                 f"Inbox conversation {conversation.id} on {conversation.channel.value}, "
                 f"started {conversation.created_at:%Y-%m-%d %H:%M} UTC: "

@@ -179,7 +179,7 @@ class Bitrix24Crm:
         for c in commands:
             item = c.item
             keys = [k for k in self._keys(c) if k != f"{item.entity}:{item.entity_id}"]
-            if item.action == "update" or item.attempts > 1:
+            if item.action in ("update", "comment") or item.attempts > 1:
                 keys.append(f"{item.entity}:{item.entity_id}")
             for key in keys:
                 if key not in known:
@@ -205,7 +205,8 @@ class Bitrix24Crm:
         owners: dict[str, PushCommand] = {}
         for n, c in enumerate(commands):
             main = f"{c.item.entity}:{c.item.entity_id}"
-            if c.item.action == "create" and c.text and c.item.attempts > 1 and main in known:
+            wants_comment = c.item.action in ("create", "comment") and c.text
+            if wants_comment and c.item.attempts > 1 and main in known:
                 cmds[f"k{n}"] = encode(
                     "crm.timeline.comment.list",
                     {
@@ -277,16 +278,10 @@ class Bitrix24Crm:
         if item.action == "create":
             main = ref(main_key, f"i{n}_main", f"crm.{item.entity}.add", fields)
             if c.text and item.id not in commented:
-                plan.subs[f"i{n}_comment"] = encode(
-                    "crm.timeline.comment.add",
-                    {
-                        "fields": {
-                            "ENTITY_ID": main,
-                            "ENTITY_TYPE": ENTITY_TYPE[item.entity],
-                            "COMMENT": f"{c.text}\n{_marker(item.id)}",
-                        }
-                    },
-                )
+                plan.subs[f"i{n}_comment"] = self._comment(item.entity, main, c, item.id)
+        elif item.action == "comment" and main_key in known:
+            if c.text and item.id not in commented:
+                plan.subs[f"i{n}_comment"] = self._comment(item.entity, known[main_key], c, item.id)
         elif main_key in known:
             fields.pop("ORIGIN_ID", None)
             plan.subs[f"i{n}_main"] = encode(
@@ -297,6 +292,19 @@ class Bitrix24Crm:
                 "not_synced", f"the {item.entity} is not in Bitrix24 yet", retryable=True
             )
         return plan
+
+    @staticmethod
+    def _comment(entity: str, remote_id: str, c: PushCommand, item_id: str) -> str:
+        return encode(
+            "crm.timeline.comment.add",
+            {
+                "fields": {
+                    "ENTITY_ID": remote_id,
+                    "ENTITY_TYPE": ENTITY_TYPE[entity],
+                    "COMMENT": f"{c.text}\n{_marker(item_id)}",
+                }
+            },
+        )
 
     def _fields(
         self, c: PushCommand, refs: dict[str, str], known: dict[str, str]

@@ -469,11 +469,12 @@ class OutboxStatus(StrEnum):
 class OutboxItem(Model):
     """One change to push to an external CRM; ``id`` is its idempotency key."""
 
-    id: Id
+    id: str = Field(min_length=1, max_length=200)  # system:entity:local_id:action[:n]
     system: str  # e.g. "bitrix24"
     entity: str  # contact, company, lead, deal, comment
     entity_id: str  # our id of the thing pushed
-    action: str  # create, update
+    action: str  # create, update, comment
+    conversation_id: str | None = None  # for "comment": the conversation to add
     status: OutboxStatus = OutboxStatus.PENDING
     attempts: int = 0
     next_attempt_at: datetime

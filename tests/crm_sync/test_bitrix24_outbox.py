@@ -229,3 +229,30 @@ async def test_oauth_portal_refreshes_its_token(portal: FakeBitrix24) -> None:
         rows = await client.call("crm.lead.list", {"select": ["ID", "TITLE"]})
     assert rows == [{"ID": str(lead_id), "TITLE": "x"}]
     assert portal.refresh_tokens == {"rt-2"}  # the rotated refresh token was used
+
+
+async def test_returning_customer_adds_a_comment_to_the_same_remote_deal(
+    b24client: TestClient,  # type: ignore[type-arg]
+    b24hub: Hub,
+    portal: FakeBitrix24,
+    clock: FrozenClock,
+) -> None:
+    deal_id = await new_deal(b24client, b24hub)
+    await b24hub.crm_side.drainer.drain()
+    [conversation] = await b24hub.conversations.list()
+    await b24hub.conversations.set_status(
+        conversation.id, conversation.status.RESOLVED, clock.now()
+    )
+    clock.advance(days=2)
+    line = await b24hub.lines.get(conversation.line_id)
+    status, _ = await post_api(b24client, line, api_body("m-2", text="where is my sofa?"))
+    assert status == 200
+    await b24hub.drain_background()
+    await b24hub.crm_side.drainer.drain()
+
+    assert len(portal.records["deal"]) == 1
+    remote_id = str(next(iter(portal.records["deal"])))
+    comments = list(portal.comments.values())
+    assert [c["ENTITY_ID"] for c in comments] == [remote_id, remote_id]
+    assert "where is my sofa?" in comments[1]["COMMENT"]
+    assert (await b24hub.crm_side.stores.deals.get(deal_id)).conversation_ids[1] != conversation.id
