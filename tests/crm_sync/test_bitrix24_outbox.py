@@ -11,13 +11,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
 from crm_sync.bitrix24 import Bitrix24Client, Bitrix24Config
+from inbox.devfakes.bitrix24 import FakeBitrix24
 from inbox.domain.clock import FrozenClock
 from inbox.domain.models import CrmCreate, CrmRules, Role
 from inbox.settings import Bitrix24Settings, CrmSettings, Settings
 from inbox.web.app import build_app
 from inbox.wiring import Hub, open_hub
 from tests.conftest import existing_hub
-from tests.fakes.bitrix24 import FakeBitrix24
 from tests.helpers import api_body, make_line, operator_with_token, post_api
 
 

@@ -70,7 +70,7 @@ class FakeBitrix24:
         self.deny: set[str] = set()  # methods answered "Access denied."
         # OAuth
         self.client_id = "app.123"
-        self.client_secret = "app-secret"
+        self.client_secret = "app-secret"  # noqa: S105 - a fake portal's own test value
         self.refresh_tokens = {"rt-0"}
         self.access_tokens: set[str] = set()
         self._issued = 0
