@@ -136,6 +136,7 @@ class OutboxDrainer:
 
     async def _command(self, item: OutboxItem) -> PushCommand:
         lead = deal = None
+        conv_ids: tuple[str, ...]
         if item.entity == "lead":
             lead = await self._leads.get(item.entity_id)
             contact_id, company_id, conv_ids = (
@@ -150,6 +151,9 @@ class OutboxDrainer:
                 deal.company_id,
                 deal.conversation_ids,
             )
+        elif item.entity == "contact":
+            contact_id, conv_ids = item.entity_id, ()
+            company_id = (await self._contacts.get(contact_id)).company_id
         else:
             raise NotFound(f"unknown outbox entity {item.entity}", code="unknown_entity")
         contact = await self._contacts.get(contact_id)

@@ -130,6 +130,7 @@ class Sales:
         via: str,
         pipeline_id: str | None = None,
         company_name: str | None = None,
+        company_id: str | None = None,
         title: str | None = None,
         amount: str | None = None,
         currency: str | None = None,
@@ -147,15 +148,14 @@ class Sales:
         else:
             pipeline = await self._pipelines.get("b2b")
         now = self._clock.now()
-        company_id = lead.company_id
-        if company_name and company_name.strip():
-            company = await self._companies.find_by_name(company_name)
-            if company is None:
-                company = await self._companies.add(
-                    Company(name=company_name.strip(), created_at=now, updated_at=now)
-                )
-            company_id = company.id
-            await self._crm_contacts.set_company(lead.contact_id, company_id, now)
+        if company_id is not None:
+            company_id = (await self._companies.get(company_id)).id
+        elif company_name and company_name.strip():
+            company_id = (await self.company_named(company_name)).id
+        else:
+            company_id = lead.company_id
+        if company_id is not None and company_id != lead.company_id:
+            await self.link_company(lead.contact_id, company_id)
         stage = first_stage(pipeline)
         conversion = StageMove(
             at=now,
@@ -203,6 +203,24 @@ class Sales:
     async def _after_lead(self, lead: Lead, version: int) -> None:
         await self._outbox.enqueue("lead", lead.id, "update", str(version))
         await self._announce({"what": "lead.updated", "lead": lead.model_dump(mode="json")})
+
+    # ------------------------------------------------------------ companies
+
+    async def company_named(self, name: str) -> Company:
+        """The company with this name (case-insensitive), created when there is none."""
+        found = await self._companies.find_by_name(name)
+        if found is not None:
+            return found
+        now = self._clock.now()
+        return await self._companies.add(Company(name=name.strip(), created_at=now, updated_at=now))
+
+    async def link_company(self, contact_id: str, company_id: str | None) -> None:
+        """Make a contact one of a company's people (or of none)."""
+        if company_id is not None:
+            await self._companies.get(company_id)
+        now = self._clock.now()
+        await self._crm_contacts.set_company(contact_id, company_id, now)
+        await self._outbox.enqueue("contact", contact_id, "upsert", f"{now.timestamp():.3f}")
 
     # ------------------------------------------------------------ deals
 

@@ -179,7 +179,7 @@ class Bitrix24Crm:
         for c in commands:
             item = c.item
             keys = [k for k in self._keys(c) if k != f"{item.entity}:{item.entity_id}"]
-            if item.action in ("update", "comment") or item.attempts > 1:
+            if item.action in ("update", "comment", "upsert") or item.attempts > 1:
                 keys.append(f"{item.entity}:{item.entity_id}")
             for key in keys:
                 if key not in known:
@@ -261,8 +261,9 @@ class Bitrix24Crm:
                 "crm.company.add",
                 {"TITLE": c.company.name, "ORIGIN_ID": c.company.id},
             )
+        contact_fields: dict[str, Any] = {}
         if c.contact is not None:
-            contact_fields: dict[str, Any] = {
+            contact_fields = {
                 "NAME": c.contact.name,
                 "ORIGIN_ID": c.contact.id,
                 "PHONE": [{"VALUE": p, "VALUE_TYPE": "WORK"} for p in c.contact.phones],
@@ -275,7 +276,14 @@ class Bitrix24Crm:
             )
         main_key = f"{item.entity}:{item.entity_id}"
         fields = self._fields(c, refs, known)
-        if item.action == "create":
+        if item.action == "upsert":
+            # Created above when Bitrix24 did not have it; updated when it did.
+            if main_key in known and item.entity == "contact" and c.contact is not None:
+                update = {k: v for k, v in contact_fields.items() if k != "ORIGIN_ID"}
+                plan.subs[f"i{n}_main"] = encode(
+                    "crm.contact.update", {"id": known[main_key], "fields": update}
+                )
+        elif item.action == "create":
             main = ref(main_key, f"i{n}_main", f"crm.{item.entity}.add", fields)
             if c.text and item.id not in commented:
                 plan.subs[f"i{n}_comment"] = self._comment(item.entity, main, c, item.id)

@@ -48,6 +48,7 @@ class LeadMoveIn(Body):
 class ConvertIn(Body):
     pipeline_id: str | None = None
     company_name: str | None = Field(default=None, max_length=200)
+    company_id: str | None = None
     title: str | None = Field(default=None, max_length=300)
     amount: str | None = None
     currency: str | None = None
@@ -84,6 +85,14 @@ class NoteIn(Body):
     company_id: str | None = None
     lead_id: str | None = None
     deal_id: str | None = None
+
+
+class CompanyIn(Body):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class ContactCompanyIn(Body):
+    company_id: str | None
 
 
 class MergeIn(Body):
@@ -322,6 +331,34 @@ async def add_note(request: web.Request) -> web.Response:
         created_at=request.app[HUB].clock.now(),
     )
     return out(await request.app[HUB].crm_side.sales.add_note(note), 201)
+
+
+# ---------------------------------------------------------------- companies
+
+
+@routes.get("/api/v1/crm/companies")
+@requires()
+async def list_companies(request: web.Request) -> web.Response:
+    return out(await request.app[HUB].crm_side.stores.companies.list(limit_of(request)))
+
+
+@routes.post("/api/v1/crm/companies")
+@requires()
+async def add_company(request: web.Request) -> web.Response:
+    """The company with this name; created unless one exists (names match case-insensitively)."""
+    body = await read(request, CompanyIn)
+    return out(await request.app[HUB].crm_side.sales.company_named(body.name), 201)
+
+
+@routes.put("/api/v1/crm/contacts/{contact_id}/company")
+@requires()
+async def set_contact_company(request: web.Request) -> web.Response:
+    body = await read(request, ContactCompanyIn)
+    hub = request.app[HUB]
+    contact_id = request.match_info["contact_id"]
+    await hub.contacts.get(contact_id)
+    await hub.crm_side.sales.link_company(contact_id, body.company_id)
+    return out(await hub.contacts.get(contact_id))
 
 
 # ---------------------------------------------------------------- matching and merges

@@ -256,3 +256,35 @@ async def test_returning_customer_adds_a_comment_to_the_same_remote_deal(
     assert [c["ENTITY_ID"] for c in comments] == [remote_id, remote_id]
     assert "where is my sofa?" in comments[1]["COMMENT"]
     assert (await b24hub.crm_side.stores.deals.get(deal_id)).conversation_ids[1] != conversation.id
+
+
+async def test_converted_lead_pushes_company_contact_and_deal_with_lead_id(
+    b24client: TestClient,  # type: ignore[type-arg]
+    b24hub: Hub,
+    portal: FakeBitrix24,
+) -> None:
+    line = await make_line(b24hub, crm=CrmRules(create=CrmCreate.LEAD, b2b=True))
+    assert (await post_api(b24client, line, api_body("m-1", text="40 laptops")))[0] == 200
+    await b24hub.drain_background()
+    [lead] = await b24hub.crm_side.stores.leads.list()
+    await b24hub.crm_side.drainer.drain()
+    [remote_lead_id] = portal.records["lead"]
+    assert portal.records["lead"][remote_lead_id]["STATUS_ID"] == "NEW"
+
+    _, deal = await b24hub.crm_side.sales.convert(
+        lead.id, by="op", via="api", company_name="Acme", amount="1000", currency="EUR"
+    )
+    await b24hub.crm_side.drainer.drain()
+    await b24hub.crm_side.drainer.drain()  # a second round for items that waited on others
+    assert portal.records["lead"][remote_lead_id]["STATUS_ID"] == "CONVERTED"
+    [remote_deal] = portal.find("deal", deal.id)
+    assert remote_deal["LEAD_ID"] == str(remote_lead_id)
+    assert remote_deal["OPPORTUNITY"] == "1000.00"
+    assert remote_deal["CURRENCY_ID"] == "EUR"
+    [remote_company_id] = portal.records["company"]
+    assert remote_deal["COMPANY_ID"] == str(remote_company_id)
+    [contact] = portal.records["contact"].values()
+    assert contact["COMPANY_ID"] == str(remote_company_id)
+    failed = await b24hub.crm_side.stores.outbox.list(status="failed")
+    pending = await b24hub.crm_side.stores.outbox.list(status="pending")
+    assert (failed, pending) == ([], [])

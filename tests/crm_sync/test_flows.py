@@ -196,3 +196,41 @@ async def test_responsible_is_the_assignee_or_the_line_s_operator(
     await deliver(client, hub, line, api_body("m-1"))
     [deal] = await hub.crm_side.stores.deals.list()
     assert deal.responsible_id == boss.id
+
+
+async def test_a_company_has_several_contacts(client: TestClient, hub: Hub) -> None:
+    line = await make_line(hub, crm=CrmRules(create=CrmCreate.LEAD, b2b=True))
+    await deliver(client, hub, line, api_body("m-1", user={"id": "buyer", "name": "Buyer"}))
+    await deliver(client, hub, line, api_body("m-2", user={"id": "boss", "name": "Director"}))
+    buyer = await hub.contacts.find_by_identity(line.id, "buyer")
+    boss = await hub.contacts.find_by_identity(line.id, "boss")
+    assert buyer is not None
+    assert boss is not None
+    _, auth = await operator_with_token(hub, "ann")
+    resp = await client.post("/api/v1/crm/companies", json={"name": "Acme"}, headers=auth)
+    company = await resp.json()
+    again = await client.post("/api/v1/crm/companies", json={"name": "ACME "}, headers=auth)
+    assert (await again.json())["id"] == company["id"]
+    for person in (buyer, boss):
+        resp = await client.put(
+            f"/api/v1/crm/contacts/{person.id}/company",
+            json={"company_id": company["id"]},
+            headers=auth,
+        )
+        assert (await resp.json())["company_id"] == company["id"]
+    [lead, _] = await hub.crm_side.stores.leads.list()
+    resp = await client.post(
+        f"/api/v1/crm/leads/{lead.id}/convert", json={"company_id": company["id"]}, headers=auth
+    )
+    assert (await resp.json())["deal"]["company_id"] == company["id"]
+    overview = await (
+        await client.get(f"/api/v1/crm/companies/{company['id']}/overview", headers=auth)
+    ).json()
+    assert {c["name"] for c in overview["contacts"]} == {"Buyer", "Director"}
+    assert sorted(i["type"] for i in overview["timeline"]) == [
+        "conversation",
+        "conversation",
+        "deal",
+        "lead",
+        "lead",
+    ]
