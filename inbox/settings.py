@@ -33,6 +33,8 @@ class Bitrix24Settings(BaseModel):
     burst: int = Field(default=50, ge=1)
     max_wait_s: float = Field(default=5.0, ge=0)
     timeout_s: float = Field(default=20.0, gt=0)
+    stage_map: dict[str, str] = Field(default_factory=dict)  # our stage id -> STAGE_ID
+    category_map: dict[str, str] = Field(default_factory=dict)  # pipeline id -> CATEGORY_ID
 
 
 class CrmSettings(BaseModel):

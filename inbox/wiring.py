@@ -82,7 +82,9 @@ def build_connectors(session: aiohttp.ClientSession) -> Connectors:
 def build_crm_adapters(settings: Settings, session: aiohttp.ClientSession) -> list[ExternalCrm]:
     """Every external CRM the outbox pushes to. Adding a CRM is one folder and one line here."""
     adapters: list[ExternalCrm] = []
-    b24 = Bitrix24Config(**settings.crm.bitrix24.model_dump())
+    b24_settings = settings.crm.bitrix24.model_dump()
+    stages = {**Bitrix24Config().stage_map, **b24_settings.pop("stage_map")}
+    b24 = Bitrix24Config(**b24_settings, stage_map=stages)
     if b24.usable():
         adapters.append(Bitrix24Crm(Bitrix24Client(session, b24), b24))
     return adapters

@@ -284,6 +284,8 @@ class Bitrix24Crm:
                     "crm.contact.update", {"id": known[main_key], "fields": update}
                 )
         elif item.action == "create":
+            if c.deal is not None:  # a deal's category is set once, at creation
+                fields["CATEGORY_ID"] = self._config.category_map.get(c.deal.pipeline_id)
             main = ref(main_key, f"i{n}_main", f"crm.{item.entity}.add", fields)
             if c.text and item.id not in commented:
                 plan.subs[f"i{n}_comment"] = self._comment(item.entity, main, c, item.id)

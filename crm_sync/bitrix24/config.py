@@ -45,6 +45,8 @@ class Bitrix24Config(BaseModel):
     originator_id: str = "inbox-hub"
     stage_map: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_STAGE_MAP))
     lead_status_map: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_LEAD_STATUS_MAP))
+    # Our pipeline id -> Bitrix24 deal category (its "pipeline"); unmapped: the default one.
+    category_map: dict[str, str] = Field(default_factory=dict)
 
     @property
     def uses_oauth(self) -> bool:

@@ -288,3 +288,25 @@ async def test_converted_lead_pushes_company_contact_and_deal_with_lead_id(
     failed = await b24hub.crm_side.stores.outbox.list(status="failed")
     pending = await b24hub.crm_side.stores.outbox.list(status="pending")
     assert (failed, pending) == ([], [])
+
+
+async def test_stage_and_category_maps_come_from_settings(
+    settings: Settings, portal: FakeBitrix24, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INBOX_CRM__BITRIX24__WEBHOOK_URL", portal.webhook_url)
+    monkeypatch.setenv("INBOX_CRM__BITRIX24__STAGE_MAP", '{"new_order": "C7:NEW"}')
+    monkeypatch.setenv("INBOX_CRM__BITRIX24__CATEGORY_MAP", '{"b2c": "7"}')
+    from_env = Settings(_env_file=None, **settings.model_dump(exclude={"crm"}))  # type: ignore[call-arg]
+    async with open_hub(from_env, clock=clock) as hub:
+        app = build_app(hub.settings, existing_hub(hub))
+        async with TestClient(TestServer(app)) as client:
+            deal_id = await new_deal(client, hub)
+        await hub.crm_side.drainer.drain()
+        assert portal.find("deal", deal_id)[0]["STAGE_ID"] == "C7:NEW"
+        await hub.crm_side.sales.move_deal(deal_id, "payment", by="op", via="api")
+        await hub.crm_side.drainer.drain()
+        await hub.db.client.drop_database(from_env.mongo_db)
+    [remote] = portal.find("deal", deal_id)
+    assert remote["CATEGORY_ID"] == "7"
+    assert remote["STAGE_ID"] == "PREPAYMENT_INVOICE"  # defaults kept for unmapped stages
+    assert portal.methods.count("crm.deal.add") == 1
