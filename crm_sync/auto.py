@@ -71,10 +71,9 @@ class AutoCrmHook:
         self._clock = clock
 
     async def on_message_stored(self, stored: MessageStored) -> None:
-        if not (stored.new_conversation or stored.first_message):
+        if not self.starts_conversation(stored):
             return
-        if stored.new_conversation:
-            await self._proposer.propose_for(stored.contact)
+        await self._proposer.propose_for(stored.contact)
         line = stored.line
         if line.crm.create is CrmCreate.NOTHING:
             return
@@ -92,21 +91,42 @@ class AutoCrmHook:
         if open_lead is not None:
             await self._leads.add_conversation(open_lead.id, conversation.id)
             await self._crm_contacts.link_conversation(conversation.id, lead_id=open_lead.id)
-            await self._outbox.enqueue(
-                "lead", open_lead.id, "comment", conversation.id, conversation_id=conversation.id
-            )
+            await self._push_link("lead", open_lead.id, open_lead.conversation_ids, conversation)
             await self._announce("lead.linked", conversation, lead=open_lead)
         elif open_deal is not None:
             await self._deals.add_conversation(open_deal.id, conversation.id)
             await self._crm_contacts.link_conversation(conversation.id, deal_id=open_deal.id)
-            await self._outbox.enqueue(
-                "deal", open_deal.id, "comment", conversation.id, conversation_id=conversation.id
-            )
+            await self._push_link("deal", open_deal.id, open_deal.conversation_ids, conversation)
             await self._announce("deal.linked", conversation, deal=open_deal)
         elif line.crm.create is CrmCreate.LEAD:
             await self._create_lead(line, conversation, stored)
         else:
             await self._create_deal(line, conversation, stored)
+
+    @staticmethod
+    def starts_conversation(stored: MessageStored) -> bool:
+        """The first customer message of a new conversation, on first delivery or a replay.
+
+        A replay (the heal sweep) cannot always tell from its flags, so a message stored
+        no later than its never-reopened conversation counts as the first one too.
+        """
+        if stored.new_conversation or stored.first_message:
+            return True
+        conversation = stored.conversation
+        return (
+            conversation.reopen_count == 0 and stored.message.created_at <= conversation.created_at
+        )
+
+    async def _push_link(
+        self, entity: str, record_id: str, before: tuple[str, ...], conversation: Conversation
+    ) -> None:
+        # "create" again is a no-op by its key, unless a crash lost it after the insert (a
+        # replay then lands here, finding the record it made as the "open" one).
+        await self._outbox.enqueue(entity, record_id, "create")
+        if before[:1] != (conversation.id,):
+            await self._outbox.enqueue(
+                entity, record_id, "comment", conversation.id, conversation_id=conversation.id
+            )
 
     async def _create_lead(
         self, line: Line, conversation: Conversation, stored: MessageStored

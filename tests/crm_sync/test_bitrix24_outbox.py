@@ -310,3 +310,30 @@ async def test_stage_and_category_maps_come_from_settings(
     assert remote["CATEGORY_ID"] == "7"
     assert remote["STAGE_ID"] == "PREPAYMENT_INVOICE"  # defaults kept for unmapped stages
     assert portal.methods.count("crm.deal.add") == 1
+
+
+async def test_a_hook_crash_after_the_insert_is_healed_by_a_replay(
+    b24client: TestClient,  # type: ignore[type-arg]
+    b24hub: Hub,
+    portal: FakeBitrix24,
+    clock: FrozenClock,
+) -> None:
+    line = await make_line(b24hub, crm=CrmRules(create=CrmCreate.LEAD))
+    assert (await post_api(b24client, line, api_body("m-1")))[0] == 200
+    await b24hub.drain_background()
+    [lead] = await b24hub.crm_side.stores.leads.list()
+    # Lose everything the hook did after inserting the lead, as a crash would.
+    await b24hub.db["crm_outbox"].delete_many({})
+    await b24hub.db["conversations"].update_many({}, {"$set": {"lead_id": None}})
+    await b24hub.db["messages"].update_many({}, {"$set": {"hooks_done": False}})
+
+    clock.advance(60)
+    assert await b24hub.ingest.heal(older_than_s=30) == 1
+    conversation = await b24hub.conversations.get(lead.conversation_ids[0])
+    assert conversation.lead_id == lead.id
+    assert [i.id for i in await b24hub.crm_side.stores.outbox.list(status="pending")] == [
+        f"bitrix24:lead:{lead.id}:create"
+    ]
+    await b24hub.crm_side.drainer.drain()
+    assert len(portal.find("lead", lead.id)) == 1
+    assert len(portal.comments) == 1
