@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -11,6 +12,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
 from crm_sync.bitrix24 import Bitrix24Client, Bitrix24Config
+from crm_sync.bitrix24.client import TokenBucket
+from crm_sync.bitrix24.errors import Bitrix24Error
 from inbox.devfakes.bitrix24 import FakeBitrix24
 from inbox.domain.clock import FrozenClock
 from inbox.domain.models import CrmCreate, CrmRules, Role
@@ -337,3 +340,39 @@ async def test_a_hook_crash_after_the_insert_is_healed_by_a_replay(
     await b24hub.crm_side.drainer.drain()
     assert len(portal.find("lead", lead.id)) == 1
     assert len(portal.comments) == 1
+
+
+async def test_two_workers_draining_at_once_push_each_item_once(
+    b24_settings: Settings,
+    b24client: TestClient,  # type: ignore[type-arg]
+    b24hub: Hub,
+    portal: FakeBitrix24,
+    clock: FrozenClock,
+) -> None:
+    line = await make_line(b24hub, crm=CrmRules(create=CrmCreate.DEAL))
+    for i in range(6):
+        body = api_body(f"m-{i}", user={"id": f"u-{i}", "name": f"C{i}"})
+        assert (await post_api(b24client, line, body))[0] == 200
+    await b24hub.drain_background()
+    async with open_hub(b24_settings, clock=clock) as other_worker:
+        await asyncio.gather(b24hub.crm_side.drainer.drain(), other_worker.crm_side.drainer.drain())
+    assert len(portal.records["deal"]) == 6
+    assert len(portal.records["contact"]) == 6
+    assert len(portal.comments) == 6
+    assert await b24hub.crm_side.stores.outbox.list(status="pending") == []
+
+
+async def test_client_side_bucket_waits_then_gives_up() -> None:
+    now = [0.0]
+    bucket = TokenBucket(rate=2.0, burst=2, max_wait=0.2, monotonic=lambda: now[0])
+    await bucket.take()
+    await bucket.take()
+    with pytest.raises(Bitrix24Error) as caught:
+        await bucket.take()  # the next token is 0.5 s away: more than max_wait
+    assert caught.value.retryable
+    assert caught.value.remote_code == "QUERY_LIMIT_EXCEEDED"
+    now[0] += 0.5
+    await bucket.take()
+    bucket.empty()
+    now[0] += 0.45  # 0.9 of a token: a 0.05 s wait is within max_wait
+    await bucket.take()
