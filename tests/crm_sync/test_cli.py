@@ -1,39 +1,48 @@
-"""The CRM commands of the ``inbox`` CLI against the real test servers."""
+"""The CRM commands of the ``inbox`` CLI, run as a real process against the test servers."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from inbox.cli import main
 from inbox.settings import Settings
 
 
 @pytest.fixture
-def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def env(settings: Settings) -> dict[str, str]:
     assert settings.mongo_url is not None
     assert settings.redis_url is not None
-    monkeypatch.setenv("INBOX_MONGO_URL", settings.mongo_url.get_secret_value())
-    monkeypatch.setenv("INBOX_REDIS_URL", settings.redis_url.get_secret_value())
-    monkeypatch.setenv("INBOX_MONGO_DB", settings.mongo_db)
-    monkeypatch.setenv("INBOX_REDIS_PREFIX", settings.redis_prefix)
-    monkeypatch.setenv("INBOX_LOG_LEVEL", "WARNING")
-    return settings
+    return {
+        **os.environ,
+        "INBOX_MONGO_URL": settings.mongo_url.get_secret_value(),
+        "INBOX_REDIS_URL": settings.redis_url.get_secret_value(),
+        "INBOX_MONGO_DB": settings.mongo_db,
+        "INBOX_REDIS_PREFIX": settings.redis_prefix,
+        "INBOX_LOG_LEVEL": "WARNING",
+    }
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    code = main(list(argv))
-    return code, capsys.readouterr().out
+def inbox(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own console entry point
+        [sys.executable, "-m", "inbox", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
-def test_pipelines_and_line_rules(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = run(capsys, "crm", "pipelines", "list")
-    assert code == 0
-    assert "new_order > payment > shipping > won > lost" in out
-
-    code, _ = run(
-        capsys,
+def test_pipelines_and_line_rules(env: dict[str, str], tmp_path: Path) -> None:
+    added = inbox(
+        env,
+        tmp_path,
         "crm",
         "pipelines",
         "add",
@@ -48,18 +57,19 @@ def test_pipelines_and_line_rules(env: Settings, capsys: pytest.CaptureFixture[s
         "--won",
         "returned",
     )
-    assert code == 0
-    code, out = run(capsys, "crm", "pipelines", "list", "--json")
-    rent = next(p for p in json.loads(out) if p["id"] == "rent")
-    assert [s["id"] for s in rent["stages"]] == ["booked", "out", "returned", "lost"]
+    assert added.returncode == 0, added.stderr
+    listed = inbox(env, tmp_path, "crm", "pipelines", "list", "--json")
+    pipelines = {p["id"]: p for p in json.loads(listed.stdout)}
+    assert [s["id"] for s in pipelines["rent"]["stages"]] == ["booked", "out", "returned", "lost"]
+    assert [s["id"] for s in pipelines["b2c"]["stages"]][:3] == ["new_order", "payment", "shipping"]
 
-    code, out = run(capsys, "line", "add", "api", "--name", "shop", "--json")
-    line_id = json.loads(out)["id"]
-    code, out = run(capsys, "line", "crm", line_id, "--create", "deal", "--pipeline", "rent")
-    assert code == 0
-    code, out = run(capsys, "line", "show", line_id, "--json")
-    assert json.loads(out)["crm"]["pipeline_id"] == "rent"
-    assert main(["line", "crm", line_id, "--create", "deal", "--pipeline", "nope"]) == 1
-
-    code, out = run(capsys, "crm", "outbox")
-    assert (code, out.split()) == (0, ["ITEM", "STATUS", "ATTEMPTS", "REMOTE_ID", "LAST_ERROR"])
+    line_id = json.loads(
+        inbox(env, tmp_path, "line", "add", "api", "--name", "shop", "--json").stdout
+    )["id"]
+    ok = inbox(
+        env, tmp_path, "line", "crm", line_id, "--create", "deal", "--pipeline", "rent", "--json"
+    )
+    assert json.loads(ok.stdout)["pipeline_id"] == "rent"
+    bad = inbox(env, tmp_path, "line", "crm", line_id, "--create", "deal", "--pipeline", "nope")
+    assert bad.returncode == 1
+    assert "pipeline nope not found" in bad.stderr
