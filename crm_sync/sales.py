@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 import structlog
 
 from crm_sync.outbox import CrmOutbox
-from crm_sync.pipelines import Pipelines, first_stage, stage_of
+from crm_sync.pipelines import B2B_PIPELINE_ID, Pipelines, first_stage, stage_of
 from inbox.domain.clock import Clock
 from inbox.domain.errors import Conflict, ValidationFailed
 from inbox.domain.events import Event
@@ -146,7 +146,7 @@ class Sales:
         elif lead.line_id:
             pipeline = await self._pipelines.for_line(await self._lines.get(lead.line_id), b2b=True)
         else:
-            pipeline = await self._pipelines.get("b2b")
+            pipeline = await self._pipelines.get(B2B_PIPELINE_ID)
         now = self._clock.now()
         if company_id is not None:
             company_id = (await self._companies.get(company_id)).id
