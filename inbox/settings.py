@@ -29,6 +29,7 @@ class Bitrix24Settings(BaseModel):
     client_id: str | None = None
     client_secret: SecretStr | None = None
     refresh_token: SecretStr | None = None
+    oauth_url: str = "https://oauth.bitrix.info/oauth/token/"
     rate_per_s: float = Field(default=2.0, gt=0)
     burst: int = Field(default=50, ge=1)
     max_wait_s: float = Field(default=5.0, ge=0)

@@ -23,12 +23,13 @@ from crm_sync.side import CrmSide, CrmStores, OutboxOptions, build_crm_side
 from inbox.domain.clock import Clock, SystemClock
 from inbox.domain.errors import NotFound
 from inbox.domain.models import ChannelKind
-from inbox.domain.ports import Connector, CrmView, ExternalCrm, Router
+from inbox.domain.ports import Connector, CredentialStore, CrmView, ExternalCrm, Router
 from inbox.services.ingest import Ingest
 from inbox.services.outbound import Replier, Sender
 from inbox.settings import Settings
 from inbox.store.contacts import MongoContactRepository
 from inbox.store.conversations import MongoConversationRepository
+from inbox.store.credentials import MongoCredentialStore
 from inbox.store.crm import (
     MongoCompanyRepository,
     MongoDealRepository,
@@ -79,14 +80,20 @@ def build_connectors(session: aiohttp.ClientSession) -> Connectors:
     return Connectors([ApiConnector(session)])
 
 
-def build_crm_adapters(settings: Settings, session: aiohttp.ClientSession) -> list[ExternalCrm]:
+def build_crm_adapters(
+    settings: Settings,
+    session: aiohttp.ClientSession,
+    vault: CredentialStore | None = None,
+    clock: Clock | None = None,
+) -> list[ExternalCrm]:
     """Every external CRM the outbox pushes to. Adding a CRM is one folder and one line here."""
     adapters: list[ExternalCrm] = []
     b24_settings = settings.crm.bitrix24.model_dump()
     stages = {**Bitrix24Config().stage_map, **b24_settings.pop("stage_map")}
     b24 = Bitrix24Config(**b24_settings, stage_map=stages)
     if b24.usable():
-        adapters.append(Bitrix24Crm(Bitrix24Client(session, b24), b24))
+        client = Bitrix24Client(session, b24, vault=vault, clock=clock)
+        adapters.append(Bitrix24Crm(client, b24))
     return adapters
 
 
@@ -120,7 +127,7 @@ def build_crm(
         contacts=contacts,
         conversations=conversations,
         publisher=publisher,
-        adapters=build_crm_adapters(settings, http),
+        adapters=build_crm_adapters(settings, http, MongoCredentialStore(db), clock),
         clock=clock,
         options=OutboxOptions(
             batch_size=cs.outbox_batch,

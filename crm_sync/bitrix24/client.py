@@ -18,6 +18,8 @@ import structlog
 
 from crm_sync.bitrix24.config import Bitrix24Config
 from crm_sync.bitrix24.errors import Bitrix24Error
+from inbox.domain.clock import Clock, SystemClock
+from inbox.domain.ports import CredentialStore
 
 log = structlog.get_logger(__name__)
 
@@ -65,9 +67,19 @@ class TokenBucket:
 
 
 class Bitrix24Client:
-    def __init__(self, session: aiohttp.ClientSession, config: Bitrix24Config) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        config: Bitrix24Config,
+        *,
+        vault: CredentialStore | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self._session = session
         self._config = config
+        self._vault = vault
+        self._clock = clock or SystemClock()
+        self._vault_key = f"bitrix24:{config.portal_url or ''}:refresh_token"
         self._bucket = TokenBucket(config.rate_per_s, config.burst, config.max_wait_s)
         self._access_token: str | None = None
         self._refresh_token = (
@@ -132,6 +144,10 @@ class Bitrix24Client:
 
     async def _refresh(self) -> None:
         config = self._config
+        if self._vault is not None:
+            # Bitrix24 rotates refresh tokens: after a restart the configured one is spent,
+            # the last one we were given is in the vault.
+            self._refresh_token = await self._vault.get(self._vault_key) or self._refresh_token
         if not (config.client_id and config.client_secret and self._refresh_token):
             raise Bitrix24Error(
                 "not_configured", "no webhook URL or OAuth credentials", retryable=False
@@ -156,4 +172,6 @@ class Bitrix24Client:
             raise Bitrix24Error(code or "oauth_error", "token refresh refused", retryable=False)
         self._access_token = str(body["access_token"])
         self._refresh_token = str(body.get("refresh_token") or self._refresh_token)
+        if self._vault is not None:
+            await self._vault.put(self._vault_key, self._refresh_token, self._clock.now())
         log.info("bitrix24_token_refreshed")

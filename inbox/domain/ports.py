@@ -510,3 +510,10 @@ class ExternalCrm(Protocol):
     system: str
 
     async def push(self, commands: Sequence[PushCommand]) -> list[PushResult]: ...
+
+
+class CredentialStore(Protocol):
+    """Small secrets the hub rotates itself (an OAuth refresh token), by key."""
+
+    async def get(self, key: str) -> str | None: ...
+    async def put(self, key: str, value: str, now: datetime) -> None: ...

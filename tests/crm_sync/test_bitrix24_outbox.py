@@ -376,3 +376,33 @@ async def test_client_side_bucket_waits_then_gives_up() -> None:
     bucket.empty()
     now[0] += 0.45  # 0.9 of a token: a 0.05 s wait is within max_wait
     await bucket.take()
+
+
+async def test_oauth_portal_survives_a_restart_with_a_rotated_refresh_token(
+    settings: Settings, portal: FakeBitrix24, clock: FrozenClock
+) -> None:
+    crm = CrmSettings(
+        bitrix24=Bitrix24Settings(
+            portal_url=portal.base,
+            client_id=portal.client_id,
+            client_secret=SecretStr(portal.client_secret),
+            refresh_token=SecretStr("rt-0"),
+            oauth_url=f"{portal.base}/oauth/token/",
+        )
+    )
+    oauth = settings.model_copy(update={"crm": crm})
+    deals: list[str] = []
+    for run in range(2):  # the second run is a restarted worker with the same settings
+        async with open_hub(oauth, clock=clock) as hub:
+            app = build_app(hub.settings, existing_hub(hub))
+            async with TestClient(TestServer(app)) as client:
+                deals.append(await new_deal(client, hub, f"m-{run}", user=f"u-{run}"))
+            portal.access_tokens.clear()  # every access token expires meanwhile
+            await hub.crm_side.drainer.drain()
+            item = await hub.crm_side.stores.outbox.get(f"bitrix24:deal:{deals[-1]}:create")
+            assert item.status == "done", item.last_error
+            if run == 1:
+                await hub.db.client.drop_database(oauth.mongo_db)
+        clock.advance(60)
+    assert [len(portal.find("deal", d)) for d in deals] == [1, 1]
+    assert portal.refresh_tokens == {"rt-2"}  # rt-0 was spent by the first run
