@@ -34,12 +34,11 @@ from inbox.store.crm import (
     MongoCompanyRepository,
     MongoDealRepository,
     MongoLeadRepository,
-    MongoNoteRepository,
     MongoPipelineRepository,
-    MongoTaskRepository,
 )
 from inbox.store.crm_contacts import MongoCrmContactStore, MongoMergeRepository
 from inbox.store.crm_outbox import MongoOutboxRepository, MongoRemoteRefRepository
+from inbox.store.crm_tasks import MongoNoteRepository, MongoTaskRepository
 from inbox.store.events import RedisEventPublisher
 from inbox.store.files import GridFsFileStore
 from inbox.store.lines import MongoLineRepository
