@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 from inbox.domain.clock import FrozenClock
 from inbox.domain.events import MessageStored
 from inbox.domain.models import ChannelKind, CrmCreate, CrmRules, Role
-from inbox.wiring import Hub
+from inbox.wiring import Hub, open_hub
 from tests.helpers import api_body, make_line, operator_with_token, post_api
 
 
@@ -153,7 +153,7 @@ async def test_disqualified_lead_keeps_its_reason(client: TestClient, hub: Hub) 
 
 
 async def test_concurrent_duplicate_webhooks_make_exactly_one_lead(
-    client: TestClient, hub: Hub
+    client: TestClient, hub: Hub, clock: FrozenClock
 ) -> None:
     line = await make_line(hub, crm=CrmRules(create=CrmCreate.LEAD))
     body = api_body("m-1", text="hello")
@@ -173,7 +173,12 @@ async def test_concurrent_duplicate_webhooks_make_exactly_one_lead(
         new_conversation=True,
         first_message=True,
     )
-    await asyncio.gather(*(hub.crm_side.hook.on_message_stored(stored) for _ in range(6)))
+    # ... in this process and in a second one on the same database.
+    async with open_hub(hub.settings, clock=clock) as other_process:
+        await asyncio.gather(
+            *(hub.crm_side.hook.on_message_stored(stored) for _ in range(4)),
+            *(other_process.crm_side.hook.on_message_stored(stored) for _ in range(4)),
+        )
     leads = await hub.crm_side.stores.leads.list()
     assert len(leads) == 1
     assert (await hub.conversations.get(conversation.id)).lead_id == leads[0].id

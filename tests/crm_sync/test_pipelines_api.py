@@ -83,3 +83,17 @@ async def test_crm_routes_need_a_login(client: TestClient, hub: Hub) -> None:
     for path in ("/api/v1/crm/pipelines", "/api/v1/crm/leads", "/api/v1/crm/tasks"):
         resp = await client.get(path)
         assert resp.status == 401, path
+
+
+async def test_every_crm_route_states_who_may_call_it(client: TestClient) -> None:
+    app = client.server.app  # type: ignore[union-attr]
+    crm_routes = [
+        r
+        for r in app.router.routes()
+        if (r.resource
+        and "/crm/" in r.resource.canonical)
+        or (r.resource and r.resource.canonical.endswith("/overview"))
+    ]
+    assert len(crm_routes) >= 30
+    for route in crm_routes:
+        assert hasattr(route.handler, "required_roles"), route.resource.canonical
