@@ -16,12 +16,14 @@ import structlog
 
 from inbox.domain.clock import Clock
 from inbox.domain.errors import NotFound
-from inbox.domain.models import OutboxItem, RemoteRef
+from inbox.domain.events import Event
+from inbox.domain.models import OutboxItem, OutboxStatus, RemoteRef
 from inbox.domain.ports import (
     CompanyRepository,
     ContactRepository,
     ConversationRepository,
     DealRepository,
+    EventPublisher,
     ExternalCrm,
     LeadRepository,
     OutboxRepository,
@@ -83,6 +85,7 @@ class OutboxDrainer:
         deals: DealRepository,
         conversations: ConversationRepository,
         clock: Clock,
+        publisher: EventPublisher | None = None,
         batch_size: int = 20,
         lease_s: float = 60.0,
         max_attempts: int = 8,
@@ -98,6 +101,7 @@ class OutboxDrainer:
         self._deals = deals
         self._conversations = conversations
         self._clock = clock
+        self._publisher = publisher
         self._batch_size = batch_size
         self._lease_s = lease_s
         self._max_attempts = max_attempts
@@ -214,6 +218,21 @@ class OutboxDrainer:
     async def _fail(self, item: OutboxItem, reason: str, code: str | None) -> None:
         await self._outbox.mark_failed(item.id, reason, code, self._clock.now())
         log.warning("crm_outbox_failed", item_id=item.id, code=code, reason=reason)
+        if self._publisher is None:
+            return
+        failed = item.model_copy(
+            update={"status": OutboxStatus.FAILED, "last_error": reason, "last_error_code": code}
+        )
+        try:  # managers' live view; the failure is stored either way
+            await self._publisher.publish(
+                Event(
+                    type="crm.updated",
+                    at=self._clock.now(),
+                    data={"what": "outbox.failed", "item": failed.model_dump(mode="json")},
+                )
+            )
+        except Exception:
+            log.exception("crm_event_publish_failed", what="outbox.failed")
 
     async def failures(self, limit: int = 100) -> list[OutboxItem]:
         return await self._outbox.list(status="failed", limit=limit)

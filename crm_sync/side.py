@@ -148,6 +148,7 @@ def build_crm_side(
             deals=s.deals,
             conversations=conversations,
             clock=clock,
+            publisher=publisher,
             batch_size=opts.batch_size,
             lease_s=opts.lease_s,
             max_attempts=opts.max_attempts,

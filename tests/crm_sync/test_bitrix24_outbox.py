@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -178,6 +179,10 @@ async def test_permanent_failures_are_shown_to_managers_and_can_be_retried(
     [failed] = (await resp.json())["items"]
     assert failed["entity_id"] == deal_id
     assert "Access denied." in failed["last_error"]
+    entries = await b24hub.redis.xrange(b24hub.publisher.stream)
+    live = [json.loads(fields[b"e"])["data"] for _, fields in entries]
+    [alert] = [d for d in live if d.get("what") == "outbox.failed"]
+    assert alert["item"]["id"] == failed["id"]
     # The contact it created on the way is kept, so a retry does not create it twice.
     assert len(portal.records["contact"]) == 1
 

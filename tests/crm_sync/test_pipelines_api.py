@@ -90,8 +90,7 @@ async def test_every_crm_route_states_who_may_call_it(client: TestClient) -> Non
     crm_routes = [
         r
         for r in app.router.routes()
-        if (r.resource
-        and "/crm/" in r.resource.canonical)
+        if (r.resource and "/crm/" in r.resource.canonical)
         or (r.resource and r.resource.canonical.endswith("/overview"))
     ]
     assert len(crm_routes) >= 30
