@@ -108,8 +108,18 @@ class OutboxDrainer:
         self._backoff_base_s = backoff_base_s
         self._backoff_max_s = backoff_max_s
 
-    async def drain(self) -> int:
-        """Push one round of due items; returns how many were handled."""
+    async def drain(self, max_rounds: int = 10) -> int:
+        """Push due items, a batch per round, while full batches keep coming (a backlog)."""
+        handled = 0
+        for _ in range(max_rounds):
+            got = await self.drain_once()
+            handled += got
+            if got < self._batch_size:
+                break
+        return handled
+
+    async def drain_once(self) -> int:
+        """Push one batch of due items; returns how many were handled."""
         if not self._adapters:
             return 0
         items = await self._outbox.claim_due(self._clock.now(), self._lease_s, self._batch_size)

@@ -7,9 +7,9 @@ no remote id for, and always after an attempt that may have reached the portal
 an ``[inbox:ITEM_ID]`` marker and are looked up the same way. So a retry or a restart finds
 what an earlier attempt created instead of creating a duplicate.
 
-Each drain is at most three ``batch`` requests (look-ups, comment look-ups, writes) of up
-to 50 commands; a record's contact and company are created in the same batch and referred
-to with ``$result[...]``.
+A drain round is a ``batch`` of look-ups (50 commands a request), comment look-ups on
+retries only, then writes: one request per 12 items (at most 4 commands each), in which a
+record's company and contact are created first and referred to with ``$result[...]``.
 """
 
 from __future__ import annotations
