@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from inbox import logconfig
+from inbox.cli_crm import add_crm_commands, add_line_crm_command
 from inbox.domain.errors import InboxError
 from inbox.domain.models import ChannelKind, Line, Operator, Role
 from inbox.runtime import resolved
@@ -219,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("line_id")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=_with_hub(cmd_line_show))
+    add_line_crm_command(line_sub)
 
     op = sub.add_parser("operator", help="manage operators")
     op_sub = op.add_subparsers(dest="operator_command", required=True, metavar="ACTION")
@@ -235,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls = op_sub.add_parser("list", help="list operators", description="list operators")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=_with_hub(cmd_operator_list))
+    add_crm_commands(sub)
     return parser
 
 

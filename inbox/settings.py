@@ -21,6 +21,35 @@ class WorkerSettings(BaseModel):
     heal_after_s: float = Field(default=30.0, ge=0)
 
 
+class Bitrix24Settings(BaseModel):
+    """One Bitrix24 portal: an incoming webhook URL, or OAuth app credentials."""
+
+    webhook_url: SecretStr | None = None  # https://PORTAL/rest/USER_ID/SECRET/
+    portal_url: str | None = None  # OAuth mode: https://PORTAL
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    refresh_token: SecretStr | None = None
+    oauth_url: str = "https://oauth.bitrix.info/oauth/token/"
+    rate_per_s: float = Field(default=2.0, gt=0)
+    burst: int = Field(default=50, ge=1)
+    max_wait_s: float = Field(default=5.0, ge=0)
+    timeout_s: float = Field(default=20.0, gt=0)
+    stage_map: dict[str, str] = Field(default_factory=dict)  # our stage id -> STAGE_ID
+    category_map: dict[str, str] = Field(default_factory=dict)  # pipeline id -> CATEGORY_ID
+
+
+class CrmSettings(BaseModel):
+    """The CRM side: outbox draining, reminders, external CRMs."""
+
+    outbox_interval_s: float = Field(default=5.0, gt=0)
+    tasks_interval_s: float = Field(default=15.0, gt=0)
+    outbox_batch: int = Field(default=20, ge=1, le=200)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_backoff_base_s: float = Field(default=5.0, gt=0)
+    outbox_backoff_max_s: float = Field(default=900.0, gt=0)
+    bitrix24: Bitrix24Settings = Bitrix24Settings()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INBOX_",
@@ -54,6 +83,7 @@ class Settings(BaseSettings):
         default=None, description="Signs session cookies; unset: a random key per start"
     )
     worker: WorkerSettings = WorkerSettings()
+    crm: CrmSettings = CrmSettings()
 
     @property
     def embedded_needed(self) -> bool:

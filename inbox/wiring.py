@@ -18,16 +18,27 @@ import structlog
 from redis.asyncio import Redis
 
 from connectors.api import ApiConnector
-from crm_sync.basic_view import ConversationsOnlyView
+from crm_sync.bitrix24 import Bitrix24Client, Bitrix24Config, Bitrix24Crm
+from crm_sync.side import CrmSide, CrmStores, OutboxOptions, build_crm_side
 from inbox.domain.clock import Clock, SystemClock
 from inbox.domain.errors import NotFound
 from inbox.domain.models import ChannelKind
-from inbox.domain.ports import Connector, CrmView, Router
+from inbox.domain.ports import Connector, CredentialStore, CrmView, ExternalCrm, Router
 from inbox.services.ingest import Ingest
 from inbox.services.outbound import Replier, Sender
 from inbox.settings import Settings
 from inbox.store.contacts import MongoContactRepository
 from inbox.store.conversations import MongoConversationRepository
+from inbox.store.credentials import MongoCredentialStore
+from inbox.store.crm import (
+    MongoCompanyRepository,
+    MongoDealRepository,
+    MongoLeadRepository,
+    MongoPipelineRepository,
+)
+from inbox.store.crm_contacts import MongoCrmContactStore, MongoMergeRepository
+from inbox.store.crm_outbox import MongoOutboxRepository, MongoRemoteRefRepository
+from inbox.store.crm_tasks import MongoNoteRepository, MongoTaskRepository
 from inbox.store.events import RedisEventPublisher
 from inbox.store.files import GridFsFileStore
 from inbox.store.lines import MongoLineRepository
@@ -68,6 +79,64 @@ def build_connectors(session: aiohttp.ClientSession) -> Connectors:
     return Connectors([ApiConnector(session)])
 
 
+def build_crm_adapters(
+    settings: Settings,
+    session: aiohttp.ClientSession,
+    vault: CredentialStore | None = None,
+    clock: Clock | None = None,
+) -> list[ExternalCrm]:
+    """Every external CRM the outbox pushes to. Adding a CRM is one folder and one line here."""
+    adapters: list[ExternalCrm] = []
+    b24_settings = settings.crm.bitrix24.model_dump()
+    stages = {**Bitrix24Config().stage_map, **b24_settings.pop("stage_map")}
+    b24 = Bitrix24Config(**b24_settings, stage_map=stages)
+    if b24.usable():
+        client = Bitrix24Client(session, b24, vault=vault, clock=clock)
+        adapters.append(Bitrix24Crm(client, b24))
+    return adapters
+
+
+def build_crm(
+    db: Database,
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    clock: Clock,
+    *,
+    lines: MongoLineRepository,
+    contacts: MongoContactRepository,
+    conversations: MongoConversationRepository,
+    publisher: RedisEventPublisher,
+) -> CrmSide:
+    cs = settings.crm
+    stores = CrmStores(
+        pipelines=MongoPipelineRepository(db),
+        companies=MongoCompanyRepository(db),
+        leads=MongoLeadRepository(db),
+        deals=MongoDealRepository(db),
+        tasks=MongoTaskRepository(db),
+        notes=MongoNoteRepository(db),
+        crm_contacts=MongoCrmContactStore(db),
+        merges=MongoMergeRepository(db),
+        outbox=MongoOutboxRepository(db),
+        refs=MongoRemoteRefRepository(db),
+    )
+    return build_crm_side(
+        stores=stores,
+        lines=lines,
+        contacts=contacts,
+        conversations=conversations,
+        publisher=publisher,
+        adapters=build_crm_adapters(settings, http, MongoCredentialStore(db), clock),
+        clock=clock,
+        options=OutboxOptions(
+            batch_size=cs.outbox_batch,
+            max_attempts=cs.outbox_max_attempts,
+            backoff_base_s=cs.outbox_backoff_base_s,
+            backoff_max_s=cs.outbox_backoff_max_s,
+        ),
+    )
+
+
 @dataclass
 class Hub:
     """Everything a process needs, built once by :func:`open_hub`."""
@@ -92,6 +161,7 @@ class Hub:
     sender: Sender
     router: Router
     crm: CrmView
+    crm_side: CrmSide
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
@@ -140,6 +210,17 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         publisher = RedisEventPublisher(redis, settings.redis_prefix)
         connectors = build_connectors(http)
         router = ManualRouter(conversations=conversations, publisher=publisher, clock=clock)
+        crm_side = build_crm(
+            db,
+            settings,
+            http,
+            clock,
+            lines=lines,
+            contacts=contacts,
+            conversations=conversations,
+            publisher=publisher,
+        )
+        await crm_side.pipelines.seed_defaults()
         hub = Hub(
             settings=settings,
             clock=clock,
@@ -162,7 +243,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
                 conversations=conversations,
                 messages=messages,
                 publisher=publisher,
-                hooks=[router],  # the router first: assignment must not wait on the CRM
+                hooks=[router, crm_side.hook],  # the router first: assignment never waits on CRM
                 clock=clock,
             ),
             replier=Replier(
@@ -178,7 +259,8 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
                 clock=clock,
             ),
             router=router,
-            crm=ConversationsOnlyView(contacts=contacts, conversations=conversations),
+            crm=crm_side.view,
+            crm_side=crm_side,
         )
         try:
             yield hub

@@ -33,6 +33,8 @@ def hub_jobs(hub: Hub) -> list[Job]:
     return [
         Job("outbound_drain", ws.outbound_interval_s, hub.sender.drain),
         Job("ingest_heal", ws.heal_interval_s, lambda: hub.ingest.heal(ws.heal_after_s)),
+        Job("crm_outbox", hub.settings.crm.outbox_interval_s, hub.crm_side.drainer.drain),
+        Job("crm_tasks", hub.settings.crm.tasks_interval_s, hub.crm_side.tasks.fire_due),
     ]
 
 

@@ -60,6 +60,7 @@ EventType = Literal[
     "conversation.status",
     "contact.updated",
     "crm.updated",
+    "crm.task_due",
     "typing",
     "viewing",
     "presence",

@@ -341,6 +341,8 @@ class StageMove(Model):
     by: str | None
     from_stage: str | None
     to_stage: str
+    via: str | None = None  # where the move came from: auto, api, cli, conversion, merge
+    pipeline_id: str | None = None  # set when the move changed the pipeline
 
 
 class LeadStatus(StrEnum):
@@ -383,3 +385,111 @@ class Deal(Model):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
+
+
+# ---------------------------------------------------------------- CRM side (issue 6)
+
+
+class Task(Model):
+    """A to-do with a due time ("call back tomorrow at 10:00"), fired once by the worker."""
+
+    id: Id = Field(default_factory=new_id)
+    title: str = Field(min_length=1, max_length=500)
+    due_at: datetime
+    responsible_id: str
+    contact_id: str | None = None
+    company_id: str | None = None
+    lead_id: str | None = None
+    deal_id: str | None = None
+    conversation_id: str | None = None
+    created_by: str | None = None
+    done: bool = False
+    done_at: datetime | None = None
+    fired_at: datetime | None = None  # when the reminder went to the responsible operator
+    created_at: datetime
+
+
+class Note(Model):
+    """A free-text CRM note on a contact, company, lead or deal (never sent to anyone)."""
+
+    id: Id = Field(default_factory=new_id)
+    text: str = Field(min_length=1, max_length=10_000)
+    author_id: str | None = None
+    contact_id: str | None = None
+    company_id: str | None = None
+    lead_id: str | None = None
+    deal_id: str | None = None
+    created_at: datetime
+
+
+class MergeProposalStatus(StrEnum):
+    OPEN = "open"
+    MERGED = "merged"
+    DISMISSED = "dismissed"
+
+
+class MergeProposal(Model):
+    """Two contacts that share a phone or an email; merging them needs a person to confirm."""
+
+    id: Id  # the two contact ids, sorted and joined: one proposal per pair
+    contact_ids: tuple[str, str]
+    reasons: tuple[str, ...]  # e.g. "phone:+4915112345678", "email:ann@example.com"
+    status: MergeProposalStatus = MergeProposalStatus.OPEN
+    created_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+
+
+class ContactMerge(Model):
+    """What an explicit merge moved from ``source_id`` into ``target_id``, so it can be undone."""
+
+    id: Id = Field(default_factory=new_id)
+    source_id: str
+    target_id: str
+    by: str
+    at: datetime
+    identities: tuple[ChannelIdentity, ...] = ()
+    phones_added: tuple[str, ...] = ()
+    emails_added: tuple[str, ...] = ()
+    conversation_ids: tuple[str, ...] = ()
+    lead_ids: tuple[str, ...] = ()
+    deal_ids: tuple[str, ...] = ()
+    task_ids: tuple[str, ...] = ()
+    note_ids: tuple[str, ...] = ()
+    undone_at: datetime | None = None
+    undone_by: str | None = None
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"  # permanent: shown to managers with its reason, retried only by hand
+
+
+class OutboxItem(Model):
+    """One change to push to an external CRM; ``id`` is its idempotency key."""
+
+    id: str = Field(min_length=1, max_length=200)  # system:entity:local_id:action[:n]
+    system: str  # e.g. "bitrix24"
+    entity: str  # contact, company, lead, deal, comment
+    entity_id: str  # our id of the thing pushed
+    action: str  # create, update, comment
+    conversation_id: str | None = None  # for "comment": the conversation to add
+    status: OutboxStatus = OutboxStatus.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime
+    last_error: str | None = None
+    last_error_code: str | None = None
+    remote_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class RemoteRef(Model):
+    """Our id of a CRM entity and its id in an external CRM."""
+
+    system: str
+    entity: str
+    local_id: str
+    remote_id: str
+    at: datetime

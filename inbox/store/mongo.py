@@ -91,11 +91,52 @@ INDEXES: dict[str, list[IndexModel]] = {
         _ix([("phones", ASCENDING)], "by_phone"),
         _ix([("emails", ASCENDING)], "by_email"),
         _ix([("name_lower", ASCENDING)], "by_name"),
+        _ix([("match_keys", ASCENDING)], "by_match_key"),  # CRM: normalised phones/emails
     ],
     "operators": [_ix([("login", ASCENDING)], "uniq_login", unique=True)],
     "teams": [_ix([("name", ASCENDING)], "by_name")],
     "lines": [_ix([("kind", ASCENDING)], "by_kind")],
     "api_tokens": [_ix([("digest", ASCENDING)], "uniq_digest", unique=True)],
+    # CRM side (issue 6): one lead or deal per conversation, one deal per converted lead.
+    "crm_leads": [
+        _ix(
+            [("conversation_ids", ASCENDING)],
+            "uniq_lead_conversation",
+            unique=True,
+            partialFilterExpression={"conversation_ids": {"$exists": True}},
+        ),
+        _ix([("contact_id", ASCENDING), ("status", ASCENDING)], "by_contact_status"),
+        _ix([("company_id", ASCENDING)], "by_company"),
+    ],
+    "crm_deals": [
+        _ix(
+            [("conversation_ids", ASCENDING)],
+            "uniq_deal_conversation",
+            unique=True,
+            partialFilterExpression={"conversation_ids": {"$exists": True}},
+        ),
+        _ix(
+            [("lead_id", ASCENDING)],
+            "uniq_deal_lead",
+            unique=True,
+            partialFilterExpression={"lead_id": {"$type": "string"}},
+        ),
+        _ix([("contact_id", ASCENDING), ("closed_at", ASCENDING)], "by_contact_open"),
+        _ix([("pipeline_id", ASCENDING), ("stage_id", ASCENDING)], "by_stage"),
+        _ix([("company_id", ASCENDING)], "by_company"),
+    ],
+    "crm_companies": [_ix([("name_lower", ASCENDING)], "by_name")],
+    "crm_tasks": [
+        _ix([("done", ASCENDING), ("fired_at", ASCENDING), ("due_at", ASCENDING)], "due"),
+        _ix([("responsible_id", ASCENDING), ("due_at", ASCENDING)], "by_responsible"),
+        _ix([("contact_id", ASCENDING)], "by_contact"),
+    ],
+    "crm_notes": [_ix([("contact_id", ASCENDING), ("created_at", DESCENDING)], "by_contact")],
+    "crm_merge_proposals": [_ix([("status", ASCENDING), ("created_at", DESCENDING)], "by_status")],
+    "crm_outbox": [
+        _ix([("status", ASCENDING), ("next_attempt_at", ASCENDING)], "due"),
+        _ix([("status", ASCENDING), ("updated_at", DESCENDING)], "by_status"),
+    ],
 }
 
 

@@ -1,0 +1,1 @@
+"""Fake external platforms (real aiohttp servers) for tests, benchmarks and demos."""

@@ -1,0 +1,179 @@
+"""``/api/v1/crm/...`` for people and follow-up: tasks, notes, companies, matches and
+merges, the 360-degree views, and the external-CRM outbox (managers and admins)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from inbox.domain.models import Note, Role
+from inbox.web.auth import current_operator, requires
+from inbox.web.crm_schema import (
+    CompanyIn,
+    ContactCompanyIn,
+    MatchOut,
+    MergeIn,
+    NoteIn,
+    TaskIn,
+    limit_of,
+    out,
+    read,
+)
+from inbox.web.keys import HUB
+
+routes = web.RouteTableDef()
+
+
+# ---------------------------------------------------------------- tasks and notes
+
+
+@routes.post("/api/v1/crm/tasks")
+@requires()
+async def add_task(request: web.Request) -> web.Response:
+    body = await read(request, TaskIn)
+    me = current_operator(request)
+    fields = body.model_dump()
+    fields["responsible_id"] = body.responsible_id or me.id
+    task = await request.app[HUB].crm_side.tasks.add(**fields, created_by=me.id)
+    return out(task, 201)
+
+
+@routes.get("/api/v1/crm/tasks")
+@requires()
+async def list_tasks(request: web.Request) -> web.Response:
+    """The caller's tasks; managers and admins may ask for someone else's."""
+    me = current_operator(request)
+    who = request.query.get("responsible_id", me.id)
+    if who != me.id and me.role is Role.OPERATOR:
+        who = me.id
+    include_done = request.query.get("include_done") in ("1", "true")
+    return out(await request.app[HUB].crm_side.tasks.for_operator(who, include_done))
+
+
+@routes.post("/api/v1/crm/tasks/{task_id}/done")
+@requires()
+async def complete_task(request: web.Request) -> web.Response:
+    return out(await request.app[HUB].crm_side.tasks.complete(request.match_info["task_id"]))
+
+
+@routes.post("/api/v1/crm/notes")
+@requires()
+async def add_note(request: web.Request) -> web.Response:
+    body = await read(request, NoteIn)
+    note = Note(
+        **body.model_dump(),
+        author_id=current_operator(request).id,
+        created_at=request.app[HUB].clock.now(),
+    )
+    return out(await request.app[HUB].crm_side.sales.add_note(note), 201)
+
+
+# ---------------------------------------------------------------- companies
+
+
+@routes.get("/api/v1/crm/companies")
+@requires()
+async def list_companies(request: web.Request) -> web.Response:
+    return out(await request.app[HUB].crm_side.stores.companies.list(limit_of(request)))
+
+
+@routes.post("/api/v1/crm/companies")
+@requires()
+async def add_company(request: web.Request) -> web.Response:
+    """The company with this name; created unless one exists (names match case-insensitively)."""
+    body = await read(request, CompanyIn)
+    return out(await request.app[HUB].crm_side.sales.company_named(body.name), 201)
+
+
+@routes.put("/api/v1/crm/contacts/{contact_id}/company")
+@requires()
+async def set_contact_company(request: web.Request) -> web.Response:
+    body = await read(request, ContactCompanyIn)
+    hub = request.app[HUB]
+    contact_id = request.match_info["contact_id"]
+    await hub.contacts.get(contact_id)
+    await hub.crm_side.sales.link_company(contact_id, body.company_id)
+    return out(await hub.contacts.get(contact_id))
+
+
+# ---------------------------------------------------------------- matching and merges
+
+
+@routes.get("/api/v1/crm/contacts/{contact_id}/matches")
+@requires()
+async def contact_matches(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    contact = await hub.contacts.get(request.match_info["contact_id"])
+    found = await request.app[HUB].crm_side.proposer.candidates(contact)
+    return out([MatchOut(contact=c.model_dump(mode="json"), reasons=r) for c, r in found])
+
+
+@routes.get("/api/v1/crm/merge-proposals")
+@requires()
+async def merge_proposals(request: web.Request) -> web.Response:
+    status = request.query.get("status", "open")
+    return out(await request.app[HUB].crm_side.stores.merges.proposals(status, limit_of(request)))
+
+
+@routes.post("/api/v1/crm/merge-proposals/{proposal_id}/dismiss")
+@requires()
+async def dismiss_proposal(request: web.Request) -> web.Response:
+    await request.app[HUB].crm_side.merger.dismiss(
+        request.match_info["proposal_id"], by=current_operator(request).id
+    )
+    return web.Response(status=204)
+
+
+@routes.post("/api/v1/crm/merges")
+@requires()
+async def merge_contacts(request: web.Request) -> web.Response:
+    body = await read(request, MergeIn)
+    record = await request.app[HUB].crm_side.merger.merge(
+        body.source_id, body.target_id, by=current_operator(request).id
+    )
+    return out(record, 201)
+
+
+@routes.post("/api/v1/crm/merges/{merge_id}/undo")
+@requires()
+async def undo_merge(request: web.Request) -> web.Response:
+    record = await request.app[HUB].crm_side.merger.undo(
+        request.match_info["merge_id"], by=current_operator(request).id
+    )
+    return out(record)
+
+
+# ---------------------------------------------------------------- 360 view
+
+
+@routes.get("/api/v1/contacts/{contact_id}/overview")
+@requires()
+async def contact_overview(request: web.Request) -> web.Response:
+    return out(await request.app[HUB].crm.contact_overview(request.match_info["contact_id"]))
+
+
+@routes.get("/api/v1/crm/companies/{company_id}/overview")
+@requires()
+async def company_overview(request: web.Request) -> web.Response:
+    return out(
+        await request.app[HUB].crm_side.view.company_overview(request.match_info["company_id"])
+    )
+
+
+# ---------------------------------------------------------------- external CRM outbox
+
+
+@routes.get("/api/v1/crm/outbox")
+@requires(Role.MANAGER, Role.ADMIN)
+async def list_outbox(request: web.Request) -> web.Response:
+    status = request.query.get("status", "failed")
+    return out(
+        await request.app[HUB].crm_side.stores.outbox.list(
+            status=status or None, limit=limit_of(request)
+        )
+    )
+
+
+@routes.post("/api/v1/crm/outbox/{item_id}/retry")
+@requires(Role.MANAGER, Role.ADMIN)
+async def retry_outbox(request: web.Request) -> web.Response:
+    return out(await request.app[HUB].crm_side.drainer.retry(request.match_info["item_id"]))
