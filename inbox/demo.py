@@ -17,7 +17,7 @@ from aiohttp import web
 
 from connectors.api.config import SIGNATURE_HEADER, SIGNATURE_PREFIX
 from connectors.signing import sign
-from inbox.domain.models import ChannelKind, Line, Operator, Role
+from inbox.domain.models import ChannelKind, CrmCreate, CrmRules, Line, Operator, Role
 from inbox.main import run_web, watch_embedded, worker_in_app
 from inbox.runtime import resolved
 from inbox.security import hash_password
@@ -56,7 +56,9 @@ async def seed(hub: Hub) -> tuple[Operator, Line, bool]:
         hash_password(DEMO_PASSWORD),
     )
     admin = LineAdmin(lines=hub.lines, connectors=hub.connectors, clock=hub.clock)
-    line = await admin.create(ChannelKind.API, "Website chat")
+    line = await admin.create(
+        ChannelKind.API, "Website chat", crm=CrmRules(create=CrmCreate.DEAL)
+    )
     return operator, line, True
 
 

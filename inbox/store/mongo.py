@@ -105,6 +105,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             unique=True,
             partialFilterExpression={"conversation_ids": {"$exists": True}},
         ),
+        # plain twin of the partial unique index, for lookups (see "messages")
+        _ix([("conversation_ids", ASCENDING), ("status", ASCENDING)], "by_conversation"),
         _ix([("contact_id", ASCENDING), ("status", ASCENDING)], "by_contact_status"),
         _ix([("company_id", ASCENDING)], "by_company"),
     ],
@@ -121,6 +123,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             unique=True,
             partialFilterExpression={"lead_id": {"$type": "string"}},
         ),
+        _ix([("conversation_ids", ASCENDING), ("stage_id", ASCENDING)], "by_conversation"),
+        _ix([("lead_id", ASCENDING), ("pipeline_id", ASCENDING)], "by_lead"),
         _ix([("contact_id", ASCENDING), ("closed_at", ASCENDING)], "by_contact_open"),
         _ix([("pipeline_id", ASCENDING), ("stage_id", ASCENDING)], "by_stage"),
         _ix([("company_id", ASCENDING)], "by_company"),
