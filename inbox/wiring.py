@@ -18,11 +18,14 @@ import structlog
 from redis.asyncio import Redis
 
 from connectors.api import ApiConnector
+from connectors.telegram import TelegramConnector
+from connectors.viber import ViberConnector
 from crm_sync.basic_view import ConversationsOnlyView
 from inbox.domain.clock import Clock, SystemClock
 from inbox.domain.errors import NotFound
 from inbox.domain.models import ChannelKind
-from inbox.domain.ports import Connector, CrmView, Router
+from inbox.domain.ports import Connector, CrmView, FileStore, Router
+from inbox.services.files import AttachmentFetcher
 from inbox.services.ingest import Ingest
 from inbox.services.outbound import Replier, Sender
 from inbox.settings import Settings
@@ -62,10 +65,23 @@ class Connectors:
     def kinds(self) -> Sequence[ChannelKind]:
         return list(self._by_kind)
 
+    async def aclose(self) -> None:
+        """Close the clients connectors keep (aiogram's sessions)."""
+        for connector in self._by_kind.values():
+            close = getattr(connector, "aclose", None)
+            if close is not None:
+                await close()
 
-def build_connectors(session: aiohttp.ClientSession) -> Connectors:
+
+def build_connectors(session: aiohttp.ClientSession, files: FileStore | None = None) -> Connectors:
     """Every channel the hub speaks. Adding a channel is one line here."""
-    return Connectors([ApiConnector(session)])
+    return Connectors(
+        [
+            ApiConnector(session),
+            TelegramConnector(files),
+            ViberConnector(session),
+        ]
+    )
 
 
 @dataclass
@@ -92,6 +108,7 @@ class Hub:
     sender: Sender
     router: Router
     crm: CrmView
+    attachments: AttachmentFetcher
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
@@ -129,6 +146,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
     mongo = make_client(settings.mongo_url.get_secret_value())
     redis = Redis.from_url(settings.redis_url.get_secret_value())
     http = aiohttp.ClientSession()
+    connectors = Connectors()
     try:
         db = mongo[settings.mongo_db]
         await check_server(db)
@@ -138,7 +156,17 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         conversations = MongoConversationRepository(db)
         messages = MongoMessageRepository(db)
         publisher = RedisEventPublisher(redis, settings.redis_prefix)
-        connectors = build_connectors(http)
+        files = GridFsFileStore(db)
+        connectors = build_connectors(http, files)
+        attachments = AttachmentFetcher(
+            lines=lines,
+            conversations=conversations,
+            messages=messages,
+            connectors=connectors,
+            files=files,
+            publisher=publisher,
+            clock=clock,
+        )
         router = ManualRouter(conversations=conversations, publisher=publisher, clock=clock)
         hub = Hub(
             settings=settings,
@@ -153,7 +181,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             operators=MongoOperatorRepository(db),
             teams=MongoTeamRepository(db),
             tokens=MongoTokenRepository(db),
-            files=GridFsFileStore(db),
+            files=files,
             publisher=publisher,
             connectors=connectors,
             ingest=Ingest(
@@ -179,12 +207,15 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             ),
             router=router,
             crm=ConversationsOnlyView(contacts=contacts, conversations=conversations),
+            attachments=attachments,
         )
+        hub.ingest.add_hook(attachments)  # after the router: downloads never delay routing
         try:
             yield hub
         finally:
             await hub.drain_background()
     finally:
+        await connectors.aclose()
         await http.close()
         await redis.aclose()
         await mongo.close()

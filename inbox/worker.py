@@ -33,6 +33,7 @@ def hub_jobs(hub: Hub) -> list[Job]:
     return [
         Job("outbound_drain", ws.outbound_interval_s, hub.sender.drain),
         Job("ingest_heal", ws.heal_interval_s, lambda: hub.ingest.heal(ws.heal_after_s)),
+        Job("attachment_fetch", ws.files_interval_s, hub.attachments.sweep),
     ]
 
 

@@ -83,13 +83,13 @@ class MongoContactRepository:
         change: dict[str, Any] = {"$set": setter}
         if update.phone:
             change["$addToSet"] = {"phones": update.phone}
-        result = await self._c.update_one(
-            {"identity_keys": key},
-            change,
-            array_filters=[
-                {"ident.line_id": line.id, "ident.external_id": update.external_user_id}
-            ],
+        # MongoDB refuses array filters that the update does not use.
+        filters = (
+            [{"ident.line_id": line.id, "ident.external_id": update.external_user_id}]
+            if update.reachable is not None
+            else None
         )
+        result = await self._c.update_one({"identity_keys": key}, change, array_filters=filters)
         if result.matched_count == 0:
             return None
         return await self.find_by_identity(line.id, update.external_user_id)

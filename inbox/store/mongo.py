@@ -57,6 +57,12 @@ INDEXES: dict[str, list[IndexModel]] = {
             "hooks_pending",
             partialFilterExpression={"hooks_done": False},
         ),
+        _ix(
+            [("files_pending", ASCENDING), ("files_next_at", ASCENDING)],
+            "files_pending",
+            partialFilterExpression={"files_pending": True},
+        ),
+        _ix([("conversation_id", ASCENDING), ("sent_at", DESCENDING)], "sent_by_conversation"),
     ],
     "conversations": [
         # At most one active (not resolved) conversation per customer and line.

@@ -1,0 +1,7 @@
+"""Local stand-ins of external platforms (Telegram Bot API, Viber REST API).
+
+Small aiohttp apps on a free port that speak the platforms' real HTTP APIs (methods,
+payloads, error bodies, rate-limit answers) and can push webhooks like the platforms do.
+Tests and ``inbox demo`` point lines at them with the per-line ``api_base`` setting, so the
+hub's real connector code runs unchanged. Never used in production.
+"""
