@@ -78,3 +78,24 @@ async def render(hub: Hub, message: Message) -> str:
 
 async def count(hub: Hub, collection: str) -> int:
     return await hub.db[collection].count_documents({})
+
+
+async def published(hub: Hub, event_type: str) -> list[dict[str, Any]]:
+    """Events of one type on the hub's live stream (what operators' browsers get)."""
+    entries = await hub.redis.xrange(hub.publisher.stream)
+    events = [json.loads(fields[b"e"]) for _, fields in entries]
+    return [e for e in events if e["type"] == event_type]
+
+
+def public_url(client: TestClient) -> str:  # type: ignore[type-arg]
+    return str(client.make_url("")).rstrip("/")
+
+
+async def registered_telegram(hub: Hub, client: TestClient, fake: Any, **kw: Any) -> Line:  # type: ignore[type-arg]
+    """A Telegram line set up like ``inbox line add telegram``: getMe + setWebhook."""
+    return await telegram_line(hub, fake.base_url, public_url=public_url(client), **kw)
+
+
+async def registered_viber(hub: Hub, client: TestClient, fake: Any, **kw: Any) -> Line:  # type: ignore[type-arg]
+    """A Viber line set up like ``inbox line add viber``: set_webhook, verified at once."""
+    return await viber_line(hub, fake.api_base, public_url=public_url(client), **kw)

@@ -32,6 +32,7 @@ class Failure:
     status: int
     description: str
     retry_after: int | None = None
+    skip: int = 0  # let this many matching calls succeed first
 
 
 @dataclass
@@ -69,8 +70,10 @@ class FakeTelegram(FakeServer):
         description: str | None = None,
         retry_after: int | None = None,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        """The next ``times`` calls of ``method`` (None: any method) fail like Telegram does."""
+        """The next ``times`` calls of ``method`` (None: any method) fail like Telegram does,
+        after ``after`` calls that succeed."""
         if description is None:
             description = {
                 429: f"Too Many Requests: retry after {retry_after or 1}",
@@ -82,7 +85,7 @@ class FakeTelegram(FakeServer):
         if status == 429 and retry_after is None:
             retry_after = 1
         for _ in range(times):
-            self._failures.append(Failure(method, status, description, retry_after))
+            self._failures.append(Failure(method, status, description, retry_after, after))
 
     def block(self, chat_id: int) -> None:
         """The user blocks the bot: sends to this chat get 403."""
@@ -173,11 +176,18 @@ class FakeTelegram(FakeServer):
             else:
                 params[key] = value
         params.update(request.query)
+        # aiogram uploads a file as its own part and names it in the field: attach://<name>
+        for key, value in list(params.items()):
+            if isinstance(value, str) and value.startswith("attach://"):
+                params[key] = params.pop(value.removeprefix("attach://"), value)
         return params
 
     def _take_failure(self, method: str) -> Failure | None:
         for failure in list(self._failures):
             if failure.method in (None, method):
+                if failure.skip > 0:
+                    failure.skip -= 1
+                    return None
                 self._failures.remove(failure)
                 return failure
         return None

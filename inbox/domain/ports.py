@@ -150,7 +150,7 @@ class MessageRepository(Protocol):
     ) -> Message | None: ...
 
     async def count_sent_since(self, conversation_id: str, since: datetime) -> int:
-        """Outbound messages of a conversation accepted by the platform after ``since``."""
+        """Outbound messages of a conversation accepted by the platform since ``since``."""
         ...
 
     async def files_due(self, now: datetime, limit: int = 20) -> list[Message]:

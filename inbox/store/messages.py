@@ -218,7 +218,7 @@ class MongoMessageRepository:
                 "conversation_id": conversation_id,
                 "direction": Direction.OUT.value,
                 "status": {"$in": _ACCEPTED},
-                "sent_at": {"$gt": since},
+                "sent_at": {"$gte": since},
             }
         )
 
