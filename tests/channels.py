@@ -32,9 +32,8 @@ async def telegram_line(hub: Hub, api_base: str = "http://127.0.0.1:9", **kw: An
 
 async def viber_line(hub: Hub, api_base: str = "http://127.0.0.1:9/pa", **kw: Any) -> Line:
     settings = {"api_base": api_base, **kw.pop("settings", {})}
-    return await make_line(
-        hub, ChannelKind.VIBER, credentials={"token": VIBER_TOKEN}, settings=settings, **kw
-    )
+    credentials = kw.pop("credentials", {"token": VIBER_TOKEN})
+    return await make_line(hub, ChannelKind.VIBER, credentials=credentials, settings=settings, **kw)
 
 
 async def post_telegram(
