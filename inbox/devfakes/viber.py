@@ -9,6 +9,8 @@ Errors are scriptable with :meth:`FakeViber.fail_next` (e.g. 12, 5, 6, or HTTP 5
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -48,8 +50,11 @@ def signature(token: str, body: bytes) -> str:
 
 
 class FakeViber(FakeServer):
-    def __init__(self, *, unanswered_limit: int = UNANSWERED_LIMIT) -> None:
+    def __init__(self, *, unanswered_limit: int = UNANSWERED_LIMIT, receipts: bool = False) -> None:
         super().__init__()
+        # receipts: after each accepted message, report it delivered then seen (the demo).
+        self.receipts = receipts
+        self._tasks: set[asyncio.Task[None]] = set()
         self.webhooks: dict[str, dict[str, Any]] = {}  # token -> set_webhook body
         self.sent: list[dict[str, Any]] = []  # send_message bodies accepted, with message_token
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -249,7 +254,26 @@ class FakeViber(FakeServer):
         self._unanswered[receiver] += 1
         token = self.next_token()
         self.sent.append({**body, "message_token": token})
+        if self.receipts:
+            task = asyncio.create_task(self._report(token, str(receiver)))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return self._status(0, message_token=token, chat_hostname="SN-CHAT-01_", billing_status=1)
+
+    async def _report(self, token: int, receiver: str) -> None:
+        """Tell the bot its message was delivered, then seen, as a phone would."""
+        bot_token = next(iter(self.webhooks), None)
+        if bot_token is None:
+            return
+        for event in ("delivered", "seen"):
+            await asyncio.sleep(1.0)
+            with contextlib.suppress(OSError):
+                await self.push(bot_token, self.receipt(event, token, receiver))
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await super().close()
 
     async def _media(self, request: web.Request) -> web.StreamResponse:
         data = self.media.get(request.match_info["name"])
