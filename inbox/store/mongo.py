@@ -62,7 +62,6 @@ INDEXES: dict[str, list[IndexModel]] = {
             "files_pending",
             partialFilterExpression={"files_pending": True},
         ),
-        _ix([("conversation_id", ASCENDING), ("sent_at", DESCENDING)], "sent_by_conversation"),
     ],
     "conversations": [
         # At most one active (not resolved) conversation per customer and line.
