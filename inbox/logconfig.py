@@ -40,3 +40,4 @@ def configure(level: str = "INFO", fmt: Literal["auto", "json", "console"] = "au
         level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
     )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -53,7 +53,10 @@ def worker_in_app(app: web.Application) -> None:
 
 def run_web(app: web.Application, host: str, port: int, died: asyncio.Event) -> None:
     log.info("web_listening", url=f"http://{host}:{port}")
-    web.run_app(app, host=host, port=port, print=None, access_log=None, handle_signals=True)
+    try:
+        web.run_app(app, host=host, port=port, print=None, access_log=None, handle_signals=True)
+    except OSError as e:
+        raise StartupError(f"cannot listen on {host} port {port}: {e.strerror or e}") from e
     if died.is_set():
         raise StartupError("an embedded server died; see .data/*.log")
 

@@ -57,6 +57,7 @@ async def run_worker(hub: Hub, stop: asyncio.Event) -> None:
             "interval",
             seconds=job.interval_s,
             id=job.name,
+            name=job.name,
             max_instances=1,
             coalesce=True,
         )

@@ -66,8 +66,8 @@ EventType = Literal[
 ]
 
 
-def message_event(kind: str, message: Message, conversation: Conversation, at: datetime) -> Event:
-    """An event about one message, addressed to the conversation's audience."""
+def about(kind: str, conversation: Conversation, at: datetime, data: dict[str, Any]) -> Event:
+    """An event addressed to the audience of one conversation (its team and assignee)."""
     return Event(
         type=kind,
         at=at,
@@ -75,37 +75,30 @@ def message_event(kind: str, message: Message, conversation: Conversation, at: d
         line_id=conversation.line_id,
         team_id=conversation.team_id,
         assignee_id=conversation.assignee_id,
-        data={"message": message.model_dump(mode="json")},
+        data=data,
     )
+
+
+def message_event(kind: str, message: Message, conversation: Conversation, at: datetime) -> Event:
+    """An event about one message."""
+    return about(kind, conversation, at, {"message": message.model_dump(mode="json")})
 
 
 def conversation_event(kind: str, conversation: Conversation, at: datetime, **extra: Any) -> Event:
     """An event about a conversation's state."""
-    return Event(
-        type=kind,
-        at=at,
-        conversation_id=conversation.id,
-        line_id=conversation.line_id,
-        team_id=conversation.team_id,
-        assignee_id=conversation.assignee_id,
-        data={"conversation": conversation.model_dump(mode="json"), **extra},
+    return about(
+        kind, conversation, at, {"conversation": conversation.model_dump(mode="json"), **extra}
     )
 
 
 def status_event(message: Message, conversation: Conversation, at: datetime) -> Event:
     """A delivery status change of an outbound message."""
-    return Event(
-        type="message.status",
-        at=at,
-        conversation_id=conversation.id,
-        line_id=conversation.line_id,
-        team_id=conversation.team_id,
-        assignee_id=conversation.assignee_id,
-        data={
-            "message_id": message.id,
-            "status": message.status.value,
-            "error": message.error.model_dump(mode="json") if message.error else None,
-        },
+    error = message.error.model_dump(mode="json") if message.error else None
+    return about(
+        "message.status",
+        conversation,
+        at,
+        {"message_id": message.id, "status": message.status.value, "error": error},
     )
 
 
@@ -114,6 +107,7 @@ __all__ = [
     "Event",
     "EventType",
     "MessageStored",
+    "about",
     "conversation_event",
     "message_event",
     "status_event",

@@ -31,6 +31,9 @@ class MongoContactRepository:
 
     async def upsert_identity(self, line: Line, inbound: InboundMessage, now: datetime) -> Contact:
         key = identity_key(line.id, inbound.external_user_id)
+        known = await self._c.find_one({"identity_keys": key})
+        if known is not None:  # the common case: a returning customer, one read
+            return from_doc(Contact, known)
         identity = ChannelIdentity(
             line_id=line.id,
             channel=line.kind,

@@ -31,6 +31,11 @@ def conversation_doc(conversation: Conversation) -> dict[str, Any]:
     return doc
 
 
+def _later(field: str, at: datetime) -> dict[str, Any]:
+    """The later of a stored date (possibly null) and ``at``, inside a pipeline update."""
+    return {"$max": [{"$ifNull": [field, at]}, at]}
+
+
 class MongoConversationRepository:
     def __init__(self, db: Database) -> None:
         self._c = db["conversations"]
@@ -107,30 +112,31 @@ class MongoConversationRepository:
     async def record_inbound(
         self, conversation_id: str, at: datetime, preview: str | None, *, count_unread: bool = True
     ) -> Conversation:
-        change: dict[str, Any] = {
-            "$max": {"last_customer_message_at": at, "last_message_at": at, "updated_at": at},
-            "$min": {"first_customer_message_at": at},
-            "$set": {"last_message_preview": (preview or "")[:PREVIEW_CHARS]},
+        # A pipeline update: "$min" would keep a stored null, which sorts before any date.
+        stage: dict[str, Any] = {
+            "last_customer_message_at": _later("$last_customer_message_at", at),
+            "last_message_at": _later("$last_message_at", at),
+            "updated_at": _later("$updated_at", at),
+            "first_customer_message_at": {"$ifNull": ["$first_customer_message_at", at]},
+            "last_message_preview": {"$literal": (preview or "")[:PREVIEW_CHARS]},
         }
         if count_unread:
-            change["$inc"] = {"unread_count": 1}
-        await self._c.update_one({"_id": conversation_id}, change)
+            stage["unread_count"] = {"$add": [{"$ifNull": ["$unread_count", 0]}, 1]}
+        await self._c.update_one({"_id": conversation_id}, [{"$set": stage}])
         return await self.get(conversation_id)
 
     async def record_outbound(
         self, conversation_id: str, at: datetime, preview: str | None
     ) -> Conversation:
-        await self._c.update_one(
-            {"_id": conversation_id},
-            {
-                "$max": {"last_operator_message_at": at, "last_message_at": at, "updated_at": at},
-                "$min": {"first_operator_response_at": at},
-                "$set": {
-                    "last_message_preview": (preview or "")[:PREVIEW_CHARS],
-                    "unread_count": 0,
-                },
-            },
-        )
+        stage = {
+            "last_operator_message_at": _later("$last_operator_message_at", at),
+            "last_message_at": _later("$last_message_at", at),
+            "updated_at": _later("$updated_at", at),
+            "first_operator_response_at": {"$ifNull": ["$first_operator_response_at", at]},
+            "last_message_preview": {"$literal": (preview or "")[:PREVIEW_CHARS]},
+            "unread_count": 0,
+        }
+        await self._c.update_one({"_id": conversation_id}, [{"$set": stage}])
         return await self.get(conversation_id)
 
     async def set_status(

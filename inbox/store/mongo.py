@@ -50,18 +50,17 @@ INDEXES: dict[str, list[IndexModel]] = {
             unique=True,
             partialFilterExpression={"external_id": {"$type": "string"}},
         ),
+        # SecantusDB never plans a query on a partial index, so lookups get a plain index of
+        # their own (a different key pattern, which MongoDB also accepts beside the partial).
+        _ix(
+            [("line_id", ASCENDING), ("external_id", ASCENDING), ("direction", ASCENDING)],
+            "by_line_external_id",
+        ),
         _ix([("conversation_id", ASCENDING), ("_id", DESCENDING)], "by_conversation"),
         _ix([("status", ASCENDING), ("next_attempt_at", ASCENDING)], "outbound_due"),
-        _ix(
-            [("hooks_done", ASCENDING), ("created_at", ASCENDING)],
-            "hooks_pending",
-            partialFilterExpression={"hooks_done": False},
-        ),
-        _ix(
-            [("files_pending", ASCENDING), ("files_next_at", ASCENDING)],
-            "files_pending",
-            partialFilterExpression={"files_pending": True},
-        ),
+        _ix([("hooks_done", ASCENDING), ("created_at", ASCENDING)], "hooks_pending"),
+        # Plain, not partial: SecantusDB plans no query on a partial index (see above).
+        _ix([("files_pending", ASCENDING), ("files_next_at", ASCENDING)], "files_pending"),
     ],
     "conversations": [
         # At most one active (not resolved) conversation per customer and line.
@@ -90,6 +89,7 @@ INDEXES: dict[str, list[IndexModel]] = {
             unique=True,
             partialFilterExpression={"identity_keys": {"$exists": True}},
         ),
+        _ix([("identity_keys", ASCENDING), ("merged_into", ASCENDING)], "by_identity"),
         _ix([("phones", ASCENDING)], "by_phone"),
         _ix([("emails", ASCENDING)], "by_email"),
         _ix([("name_lower", ASCENDING)], "by_name"),

@@ -94,3 +94,29 @@ async def test_fifty_concurrent_duplicates_store_one(client: TestClient, hub: Hu
     conversation = await hub.db["conversations"].find_one({})
     assert conversation is not None
     assert conversation["unread_count"] == 1
+
+
+async def test_text_that_looks_like_an_operator_is_kept_literally(
+    client: TestClient, hub: Hub
+) -> None:
+    line = await make_line(hub)
+    status, _ = await post_api(client, line, api_body("m-$", text="$last_message_at please"))
+    assert status == 200
+    stored = await hub.messages.get_by_external(line.id, "m-$")
+    assert stored is not None
+    conversation = await hub.conversations.get(stored.conversation_id)
+    assert conversation.last_message_preview == "$last_message_at please"
+    assert conversation.first_customer_message_at is not None
+
+
+async def test_oversized_chunked_body_without_length_is_413(client: TestClient, hub: Hub) -> None:
+    line = await make_line(hub)
+    chunk = b"x" * 65536
+
+    async def stream():  # type: ignore[no-untyped-def]
+        for _ in range(hub.settings.webhook_max_body // len(chunk) + 2):
+            yield chunk
+
+    resp = await client.post(f"/webhooks/api/{line.id}", data=stream())
+    assert resp.status == 413
+    assert await count(hub, "messages") == 0
