@@ -19,7 +19,6 @@ class WorkerSettings(BaseModel):
     outbound_interval_s: float = Field(default=2.0, gt=0)
     heal_interval_s: float = Field(default=15.0, gt=0)
     heal_after_s: float = Field(default=30.0, ge=0)
-    files_interval_s: float = Field(default=5.0, gt=0)
 
 
 class Settings(BaseSettings):

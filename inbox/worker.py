@@ -33,7 +33,8 @@ def hub_jobs(hub: Hub) -> list[Job]:
     return [
         Job("outbound_drain", ws.outbound_interval_s, hub.sender.drain),
         Job("ingest_heal", ws.heal_interval_s, lambda: hub.ingest.heal(ws.heal_after_s)),
-        Job("attachment_fetch", ws.files_interval_s, hub.attachments.sweep),
+        # Retries of attachment downloads (the first try runs right after ingest).
+        Job("attachment_fetch", ws.heal_interval_s, hub.attachments.sweep),
     ]
 
 

@@ -1,5 +1,9 @@
 """Send an operator's reply through the Bot API: text (split at 4096), photos, documents.
 
+This module and :mod:`connectors.telegram.client` are the only ones that import aiogram,
+which takes seconds to import: the connector loads them on first use, so the CLI and a
+hub without Telegram lines never pay for it (webhooks are parsed without aiogram).
+
 Errors are translated by :func:`connectors.telegram.errors.delivery_error`. When a reply
 needs several Bot API calls (long text, several files) and a later call fails after an
 earlier one went out, retrying the whole reply would send the first part twice. So a
@@ -16,12 +20,23 @@ from functools import partial
 
 import structlog
 from aiogram import Bot
-from aiogram.exceptions import AiogramError, TelegramRetryAfter
+from aiogram.exceptions import (
+    AiogramError,
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
 from aiogram.types import BufferedInputFile, InputFile
 from aiogram.types import Message as TgMessage
 
 from connectors.telegram.config import CAPTION_LIMIT, TEXT_LIMIT
-from connectors.telegram.errors import delivery_error
 from connectors.textsplit import split_text, utf16_len
 from inbox.domain.errors import DeliveryError
 from inbox.domain.models import Attachment, AttachmentKind, Message
@@ -115,3 +130,41 @@ async def send_parts(parts: list[Part]) -> SendReceipt:
             raise partial from e
         ids.append(f"{sent.chat.id}:{sent.message_id}")
     return SendReceipt(external_id=ids[0], extra_external_ids=tuple(ids[1:]))
+
+
+def delivery_error(e: AiogramError) -> DeliveryError:
+    """The hub's view of a failed Bot API call: retryable or not, and why, for the operator."""
+    error: DeliveryError
+    if isinstance(e, TelegramRetryAfter):
+        error = DeliveryError(
+            f"Telegram rate limit: retry after {e.retry_after} s",
+            retryable=True,
+            retry_after=float(e.retry_after),
+        )
+        error.code = "telegram_429"
+    elif isinstance(e, TelegramForbiddenError):
+        error = DeliveryError(
+            f"The customer blocked the bot or deleted the account ({e.message})",
+            retryable=False,
+            contact_unreachable=True,
+        )
+        error.code = "telegram_403"
+    elif isinstance(e, TelegramUnauthorizedError):
+        error = DeliveryError(f"Telegram rejected the bot token ({e.message})", retryable=False)
+        error.code = "telegram_401"
+    elif isinstance(e, TelegramBadRequest | TelegramNotFound | TelegramMigrateToChat):
+        error = DeliveryError(f"Telegram refused the message: {e.message}", retryable=False)
+        error.code = "telegram_400"
+    elif isinstance(e, TelegramServerError | TelegramNetworkError | ClientDecodeError):
+        error = DeliveryError(f"Telegram is unavailable: {_describe(e)}", retryable=True)
+        error.code = "telegram_unavailable"
+    else:  # other API errors (409 conflict...) and unknown ones: try again later
+        error = DeliveryError(f"Telegram error: {_describe(e)}", retryable=True)
+        error.code = "telegram_error"
+    return error
+
+
+def _describe(e: AiogramError) -> str:
+    if isinstance(e, TelegramAPIError):
+        return e.message
+    return str(e) or type(e).__name__
