@@ -13,8 +13,8 @@ from tests.channels import public_url
 
 
 async def test_demo_shows_telegram_and_viber_conversations_and_survives_a_restart(
-    client: TestClient,
-    hub: Hub,  # type: ignore[type-arg]
+    client: TestClient,  # type: ignore[type-arg]
+    hub: Hub,
 ) -> None:
     for run in range(2):  # the second start finds its lines and re-registers them
         async with FakeTelegram() as tg, FakeViber() as viber:

@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from connectors.telegram.errors import TelegramSetupError
 from inbox.devfakes.telegram import FakeTelegram
+from inbox.domain.clock import FrozenClock
 from inbox.domain.models import Attachment, AttachmentKind, DeliveryStatus, Line, Message
 from inbox.wiring import Hub, open_hub
 from tests.channels import TG_TOKEN, published, registered_telegram
@@ -125,7 +126,7 @@ async def test_single_photo_takes_the_text_as_caption(
 
 
 async def test_429_waits_the_retry_after_telegram_gives(
-    client: TestClient, hub: Hub, fake_telegram: FakeTelegram
+    client: TestClient, hub: Hub, clock: FrozenClock, fake_telegram: FakeTelegram
 ) -> None:
     _, inbound = await setup(hub, client, fake_telegram)
     fake_telegram.fail_next("sendMessage", status=429, retry_after=7)
@@ -138,16 +139,16 @@ async def test_429_waits_the_retry_after_telegram_gives(
     doc = await hub.db["messages"].find_one({"_id": outgoing.id})
     assert doc is not None
     assert (doc["next_attempt_at"] - hub.clock.now()).total_seconds() == 7
-    hub.clock.advance(6)  # type: ignore[attr-defined]
+    clock.advance(6)
     assert await hub.sender.drain() == 0
-    hub.clock.advance(1)  # type: ignore[attr-defined]
+    clock.advance(1)
     assert await hub.sender.drain() == 1
     assert (await hub.messages.get(outgoing.id)).status is DeliveryStatus.SENT
     assert len(fake_telegram.sent_to(CHAT)) == 1
 
 
 async def test_5xx_and_network_errors_retry_with_backoff(
-    client: TestClient, hub: Hub, fake_telegram: FakeTelegram
+    client: TestClient, hub: Hub, clock: FrozenClock, fake_telegram: FakeTelegram
 ) -> None:
     _, inbound = await setup(hub, client, fake_telegram)
     fake_telegram.fail_next("sendMessage", status=502)
@@ -158,7 +159,7 @@ async def test_5xx_and_network_errors_retry_with_backoff(
     assert first.error is not None
     assert "Telegram is unavailable" in first.error.reason
     await fake_telegram.close()  # Telegram unreachable: a network error
-    hub.clock.advance(600)  # type: ignore[attr-defined]
+    clock.advance(600)
     second = await hub.sender.attempt(outgoing.id)
     assert second is not None
     assert second.status is DeliveryStatus.RETRYING
@@ -197,7 +198,7 @@ async def test_400_fails_with_telegrams_description(
 
 
 async def test_a_failed_later_part_fails_the_reply_without_resending_the_first(
-    client: TestClient, hub: Hub, fake_telegram: FakeTelegram
+    client: TestClient, hub: Hub, clock: FrozenClock, fake_telegram: FakeTelegram
 ) -> None:
     _, inbound = await setup(hub, client, fake_telegram)
     fake_telegram.fail_next("sendMessage", status=502, after=1)
@@ -207,7 +208,7 @@ async def test_a_failed_later_part_fails_the_reply_without_resending_the_first(
     assert failed.status is DeliveryStatus.FAILED
     assert failed.error is not None
     assert failed.error.reason.startswith("only 1 of 2 parts reached the customer")
-    hub.clock.advance(3600)  # type: ignore[attr-defined]
+    clock.advance(3600)
     assert await hub.sender.drain() == 0
     assert len(fake_telegram.sent_to(CHAT)) == 1
 

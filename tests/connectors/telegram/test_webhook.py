@@ -7,6 +7,7 @@ import asyncio
 from aiohttp.test_utils import TestClient
 
 from inbox.devfakes.telegram import FakeTelegram
+from inbox.domain.clock import FrozenClock
 from inbox.wiring import Hub
 from tests.channels import count, fixture, post_telegram, telegram_line
 
@@ -88,7 +89,7 @@ async def test_file_telegram_refuses_keeps_the_message_and_stops_trying(
 
 
 async def test_file_fetch_retries_after_an_outage(
-    client: TestClient, hub: Hub, fake_telegram: FakeTelegram
+    client: TestClient, hub: Hub, clock: FrozenClock, fake_telegram: FakeTelegram
 ) -> None:
     line = await telegram_line(hub, fake_telegram.base_url)
     file_id = fake_telegram.add_file(b"OggS voice", "voice.ogg")
@@ -99,8 +100,10 @@ async def test_file_fetch_retries_after_an_outage(
     assert (await post_telegram(client, line, update))[0] == 200
     await hub.drain_background()
     external = f"700100200:{update['message']['message_id']}"
-    assert (await hub.messages.get_by_external(line.id, external)).attachments[0].file_id is None  # type: ignore[union-attr]
-    hub.clock.advance(120)  # type: ignore[attr-defined]
+    waiting = await hub.messages.get_by_external(line.id, external)
+    assert waiting is not None
+    assert waiting.attachments[0].file_id is None
+    clock.advance(120)
     assert await hub.attachments.sweep() == 1
     fetched = await hub.messages.get_by_external(line.id, external)
     assert fetched is not None

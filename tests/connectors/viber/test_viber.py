@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from aiohttp.test_utils import TestClient
 
 from connectors.viber.errors import ViberSetupError, delivery_error
 from inbox.devfakes.viber import FakeViber
+from inbox.domain.clock import FrozenClock
 from inbox.domain.models import Attachment, AttachmentKind, DeliveryStatus, Line, Message
 from inbox.wiring import Hub
 from tests.channels import (
@@ -33,13 +36,13 @@ async def customer_writes(hub: Hub, line: Line, fake: FakeViber, text: str = "Hi
 
 async def setup(
     hub: Hub, client: TestClient, fake: FakeViber, **kw: object
-) -> tuple[Line, Message]:  # type: ignore[type-arg]
+) -> tuple[Line, Message]:
     line = await registered_viber(hub, client, fake, **kw)
     return line, await customer_writes(hub, line, fake)
 
 
-async def send(hub: Hub, inbound: Message, text: str | None, **kw: object) -> Message:
-    outgoing = await hub.replier.reply(inbound.conversation_id, "op-1", text, **kw)  # type: ignore[arg-type]
+async def send(hub: Hub, inbound: Message, text: str | None, **kw: Any) -> Message:
+    outgoing = await hub.replier.reply(inbound.conversation_id, "op-1", text, **kw)
     result = await hub.sender.attempt(outgoing.id)
     assert result is not None
     return result
@@ -129,14 +132,16 @@ async def test_picture_and_file_replies_use_public_urls(
     assert (file["type"], file["file_name"], file["size"]) == ("file", "quote.pdf", 2048)
 
 
-async def test_status_12_retries_later(client: TestClient, hub: Hub, fake_viber: FakeViber) -> None:
+async def test_status_12_retries_later(
+    client: TestClient, hub: Hub, clock: FrozenClock, fake_viber: FakeViber
+) -> None:
     _, inbound = await setup(hub, client, fake_viber)
     fake_viber.fail_next(12)
     retrying = await send(hub, inbound, "hello")
     assert retrying.status is DeliveryStatus.RETRYING
     assert retrying.error is not None
     assert "rate limit" in retrying.error.reason
-    hub.clock.advance(60)  # type: ignore[attr-defined]
+    clock.advance(60)
     assert await hub.sender.drain() == 1
     assert (await hub.messages.get(retrying.id)).status is DeliveryStatus.SENT
 
@@ -185,7 +190,7 @@ async def test_unsubscribed_event_stops_replies(
 
 
 async def test_limit_of_messages_to_a_silent_customer_is_kept_before_calling_viber(
-    client: TestClient, hub: Hub, fake_viber: FakeViber
+    client: TestClient, hub: Hub, clock: FrozenClock, fake_viber: FakeViber
 ) -> None:
     line, inbound = await setup(hub, client, fake_viber, settings={"max_unanswered": 2})
     assert [(await send(hub, inbound, f"m{i}")).status.value for i in range(3)] == [
@@ -195,9 +200,9 @@ async def test_limit_of_messages_to_a_silent_customer_is_kept_before_calling_vib
     assert held.error is not None
     assert "has not replied" in held.error.reason
     assert len(fake_viber.sent) == 2
-    hub.clock.advance(1)  # type: ignore[attr-defined]
+    clock.advance(1)
     await customer_writes(hub, line, fake_viber, "ok, thanks")  # the customer answers
-    hub.clock.advance(600)  # type: ignore[attr-defined]
+    clock.advance(600)
     assert await hub.sender.drain() == 1
     assert (await hub.messages.get(held.id)).status is DeliveryStatus.SENT
 
