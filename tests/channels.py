@@ -65,6 +65,9 @@ async def render(hub: Hub, message: Message) -> str:
         if a.latitude is not None:
             ref = f"{a.latitude},{a.longitude}"
         out += f" [{a.kind.value} {ref}]"
+    venues = [a.title for a in message.attachments if a.latitude is not None and a.title]
+    if venues:
+        out += f" venue={venues[0]}"
     if message.reply_to_external_id:
         out += f" reply_to={message.reply_to_external_id}"
     conversation = await hub.conversations.get(message.conversation_id)

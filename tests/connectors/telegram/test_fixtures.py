@@ -18,7 +18,10 @@ CASES = [
     ("voice", [], "in 700100200:5128 None [voice AwACAgIAAxkBAAIBS2-voice]"),
     ("audio", [], "in 700100200:5129 None [audio jingle.mp3]"),
     ("sticker", [], "in 700100200:5130 None [sticker CAACAgIAAxkBAAIBT2-stk]"),
+    ("video_note", [], "in 700100200:5140 None [video video_note.mp4]"),
+    ("animation", [], "in 700100200:5142 None [video thanks.mp4]"),
     ("location", [], "in 700100200:5131 None [location 50.450001,30.523333]"),
+    ("venue", [], "in 700100200:5141 None [location 50.4474,30.5224] venue=Shop on Khreshchatyk"),
     ("contact", ["text"], "in 700100200:5132 None [contact Olena Kovalenko] phones=('+380501234567',)"),  # noqa: E501 - one line per fixture
     ("reply", [], "in 700100200:5133 'Yes, that one' reply_to=700100200:5120"),
     ("edited", ["text"], "in 700100200:5123 'Добрий день! Where is my order #A-1030?' versions=1"),
