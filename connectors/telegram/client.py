@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -40,12 +41,18 @@ async def register(bot: Bot, config: TelegramLineConfig, webhook_url: str) -> tu
             url=webhook_url, secret_token=config.secret, allowed_updates=list(ALLOWED_UPDATES)
         )
     except AiogramError as e:
-        raise TelegramSetupError(f"Telegram refused the setup: {e}") from e
+        reason = redact(str(e), config.token)
+        raise TelegramSetupError(f"Telegram refused the setup: {reason}") from e
     return me.id, me.username or ""
 
 
+def redact(text: str, token: str) -> str:
+    """Bot API URLs carry the token (``/bot<token>/``): keep it out of reasons and logs."""
+    return text.replace(token, "<token>") if token else text
+
+
 async def download(bot: Bot, attachment: Attachment) -> bytes | None:
-    """getFile, then the file itself."""
+    """getFile, then the file itself (its URL holds the token: errors never show it)."""
     if attachment.external_id is None:
         return None
     if attachment.size is not None and attachment.size > MAX_DOWNLOAD:
@@ -56,7 +63,12 @@ async def download(bot: Bot, attachment: Attachment) -> bytes | None:
             raise DeliveryError("Telegram gave no path for the file", retryable=False)
         data = await bot.download_file(info.file_path)
     except AiogramError as e:
-        raise delivery_error(e) from e
-    except TimeoutError as e:
-        raise DeliveryError("the file download timed out", retryable=True) from e
+        error = delivery_error(e)
+        error.message = redact(error.message, bot.token)
+        raise error from None
+    except aiohttp.ClientResponseError as e:
+        # 4xx: the file_path link expired or the file is gone; asking again will not help.
+        raise DeliveryError(f"file download: HTTP {e.status}", retryable=e.status >= 500) from None
+    except (aiohttp.ClientError, TimeoutError) as e:
+        raise DeliveryError(f"file download failed: {type(e).__name__}", retryable=True) from None
     return data.read() if data is not None else None

@@ -62,14 +62,19 @@ class TelegramConnector:
         return WebhookResult(events=parse_update(request.body), body={})
 
     async def send(self, target: OutboundTarget, message: Message) -> SendReceipt:
+        from connectors.telegram.client import redact
         from connectors.telegram.send import plan, send_parts
 
         try:
             chat_id = int(target.external_user_id)
         except ValueError as e:
             raise DeliveryError("not a Telegram chat id", retryable=False) from e
-        parts = await plan(self.bot(target.line), chat_id, message, self._files)
-        return await send_parts(parts)
+        bot = self.bot(target.line)
+        try:
+            return await send_parts(await plan(bot, chat_id, message, self._files))
+        except DeliveryError as e:
+            e.message = redact(e.message, bot.token)  # shown to operators and logged
+            raise
 
     async def register(self, line: Line, webhook_url: str) -> Line:
         """getMe (checks the token), then setWebhook with the line's secret as secret_token."""

@@ -51,6 +51,7 @@ class FakeTelegram(FakeServer):
         self.files: dict[str, tuple[bytes, str]] = {}  # file_id -> (bytes, file_path)
         self.blocked: set[int] = set()
         self.rejected_tokens: set[str] = set()
+        self.expired_paths: set[str] = set()
         self._failures: deque[Failure] = deque()
         self._message_ids: dict[int, itertools.count[int]] = defaultdict(
             lambda: itertools.count(1001)
@@ -86,6 +87,10 @@ class FakeTelegram(FakeServer):
             retry_after = 1
         for _ in range(times):
             self._failures.append(Failure(method, status, description, retry_after, after))
+
+    def expire_file(self, file_id: str) -> None:
+        """getFile still answers, but the download link is gone (404), like an old path."""
+        self.expired_paths.add(self.files[file_id][1])
 
     def block(self, chat_id: int) -> None:
         """The user blocks the bot: sends to this chat get 403."""
@@ -345,6 +350,8 @@ class FakeTelegram(FakeServer):
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["path"]
+        if path in self.expired_paths:
+            return web.Response(status=404, text="Not Found")
         for data, file_path in self.files.values():
             if file_path == path:
                 return web.Response(body=data, content_type="application/octet-stream")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from inbox.devfakes.telegram import FakeTelegram
 from inbox.domain.clock import FrozenClock
 from inbox.wiring import Hub
-from tests.channels import count, fixture, post_telegram, telegram_line
+from tests.channels import TG_TOKEN, count, fixture, post_telegram, telegram_line
 
 
 async def test_wrong_or_missing_secret_is_401_and_nothing_stored(
@@ -108,3 +109,24 @@ async def test_file_fetch_retries_after_an_outage(
     fetched = await hub.messages.get_by_external(line.id, external)
     assert fetched is not None
     assert fetched.attachments[0].file_id is not None
+
+
+async def test_an_expired_download_link_gives_up_without_showing_the_token(
+    client: TestClient,
+    hub: Hub,
+    fake_telegram: FakeTelegram,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    line = await telegram_line(hub, fake_telegram.base_url)
+    file_id = fake_telegram.add_file(b"old", "old.pdf")
+    fake_telegram.expire_file(file_id)
+    update = fake_telegram.private_message(
+        700100200, document={"file_id": file_id, "file_unique_id": "o", "file_name": "old.pdf"}
+    )
+    assert (await post_telegram(client, line, update))[0] == 200
+    await hub.drain_background()
+    assert await hub.attachments.sweep() == 0  # a 404 is final
+    doc = await hub.db["messages"].find_one({"external_id": {"$regex": "^700100200:"}})
+    assert doc is not None
+    assert doc["files_error"] == "file download: HTTP 404"
+    assert TG_TOKEN not in capsys.readouterr().out
