@@ -4,7 +4,7 @@ This module and :mod:`connectors.telegram.client` are the only ones that import 
 which takes seconds to import: the connector loads them on first use, so the CLI and a
 hub without Telegram lines never pay for it (webhooks are parsed without aiogram).
 
-Errors are translated by :func:`connectors.telegram.errors.delivery_error`. When a reply
+Errors are translated by :func:`delivery_error` (at the end). When a reply
 needs several Bot API calls (long text, several files) and a later call fails after an
 earlier one went out, retrying the whole reply would send the first part twice. So a
 later part waits out a short 429 here and tries again; if it still fails, the reply fails

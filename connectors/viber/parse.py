@@ -174,6 +174,7 @@ def _user_update(data: dict[str, Any], *, reachable: bool | None) -> ContactUpda
         user_name=raw.user.name or None,
         language=raw.user.language,
         reachable=reachable,
+        create=True,  # Viber tells us who they are before they write: keep them
     )
 
 

@@ -94,7 +94,18 @@ class MongoContactRepository:
         )
         result = await self._c.update_one({"identity_keys": key}, change, array_filters=filters)
         if result.matched_count == 0:
-            return None
+            if not update.create:
+                return None
+            # upsert_identity reads only the sender's fields of the message.
+            sender = InboundMessage(
+                external_id="-",
+                external_user_id=update.external_user_id,
+                user_name=update.user_name or "",
+                phone=update.phone,
+                language=update.language,
+            )
+            await self.upsert_identity(line, sender, now)
+            return await self.apply_update(line, update.model_copy(update={"create": False}), now)
         return await self.find_by_identity(line.id, update.external_user_id)
 
     async def list(self, limit: int = 100) -> list[Contact]:

@@ -283,13 +283,20 @@ async def viber_status(
         else:
             assert (answer["type"], answer["text"]) == ("text", WELCOME)
         assert await count(hub, "messages") == 0
+        assert await hub.contacts.find_by_identity(line.id, user) is not None
         return
-    await seed_viber_user(client, hub, line, user)
+    if kind == "unsubscribed":
+        await seed_viber_user(client, hub, line, user)
     assert await post_viber(client, line, body) == (200, {})
     contact = await hub.contacts.find_by_identity(line.id, user)
-    assert contact is not None
+    assert contact is not None  # a subscriber who never wrote becomes a contact too
     assert contact.identities[0].reachable is (kind == "subscribed")
-    assert await count(hub, "messages") == 1  # only the seed
+    if kind == "subscribed":
+        assert (contact.name, contact.language) == (
+            event["user"]["name"],
+            event["user"]["language"],
+        )
+    assert await count(hub, "messages") == (1 if kind == "unsubscribed" else 0)
 
 
 async def seed_viber_user(

@@ -26,7 +26,7 @@ CASES = [
     ("message_location", [], "in 5741311803571721091 None [location 50.450001,30.523333]"),
     ("message_url", [], "in 5741311803571721094 None [link https://shop.example/product/42]"),
     ("conversation_started", [], f"answer {WELCOME!r}"),
-    ("subscribed", ["message_text"], "contact 01234567890A= reachable=True"),
+    ("subscribed", [], "contact 01234567890A= reachable=True"),
     ("unsubscribed", ["message_text"], "contact 01234567890A= reachable=False"),
     ("delivered", ["outbound"], f"out {RECEIPT_TOKEN} delivered"),
     ("seen", ["outbound", "delivered"], f"out {RECEIPT_TOKEN} read"),
