@@ -17,6 +17,7 @@ from aiohttp import web
 
 from connectors.api.config import SIGNATURE_HEADER, SIGNATURE_PREFIX
 from connectors.signing import sign
+from inbox.demo_channels import channel_fakes
 from inbox.domain.models import ChannelKind, CrmCreate, CrmRules, Line, Operator, Role
 from inbox.main import run_web, watch_embedded, worker_in_app
 from inbox.runtime import resolved
@@ -56,9 +57,7 @@ async def seed(hub: Hub) -> tuple[Operator, Line, bool]:
         hash_password(DEMO_PASSWORD),
     )
     admin = LineAdmin(lines=hub.lines, connectors=hub.connectors, clock=hub.clock)
-    line = await admin.create(
-        ChannelKind.API, "Website chat", crm=CrmRules(create=CrmCreate.DEAL)
-    )
+    line = await admin.create(ChannelKind.API, "Website chat", crm=CrmRules(create=CrmCreate.DEAL))
     return operator, line, True
 
 
@@ -99,6 +98,7 @@ def run_demo(settings: Settings, *, host: str | None = None, port: int | None = 
             task.cancel()
 
         app.cleanup_ctx.append(seed_ctx)
+        channel_fakes(app, base_url)  # Telegram and Viber through local fakes
         run_web(app, bind_host, bind_port, died)
     return 0
 

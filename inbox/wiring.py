@@ -18,12 +18,15 @@ import structlog
 from redis.asyncio import Redis
 
 from connectors.api import ApiConnector
+from connectors.telegram import TelegramConnector
+from connectors.viber import ViberConnector
 from crm_sync.bitrix24 import Bitrix24Client, Bitrix24Config, Bitrix24Crm
 from crm_sync.side import CrmSide, CrmStores, OutboxOptions, build_crm_side
 from inbox.domain.clock import Clock, SystemClock
 from inbox.domain.errors import NotFound
 from inbox.domain.models import ChannelKind
-from inbox.domain.ports import Connector, CredentialStore, CrmView, ExternalCrm, Router
+from inbox.domain.ports import Connector, CredentialStore, CrmView, ExternalCrm, FileStore, Router
+from inbox.services.files import AttachmentFetcher
 from inbox.services.ingest import Ingest
 from inbox.services.outbound import Replier, Sender
 from inbox.settings import Settings
@@ -73,10 +76,23 @@ class Connectors:
     def kinds(self) -> Sequence[ChannelKind]:
         return list(self._by_kind)
 
+    async def aclose(self) -> None:
+        """Close the clients connectors keep (aiogram's sessions)."""
+        for connector in self._by_kind.values():
+            close = getattr(connector, "aclose", None)
+            if close is not None:
+                await close()
 
-def build_connectors(session: aiohttp.ClientSession) -> Connectors:
+
+def build_connectors(session: aiohttp.ClientSession, files: FileStore | None = None) -> Connectors:
     """Every channel the hub speaks. Adding a channel is one line here."""
-    return Connectors([ApiConnector(session)])
+    return Connectors(
+        [
+            ApiConnector(session),
+            TelegramConnector(files),
+            ViberConnector(session),
+        ]
+    )
 
 
 def build_crm_adapters(
@@ -162,6 +178,7 @@ class Hub:
     router: Router
     crm: CrmView
     crm_side: CrmSide
+    attachments: AttachmentFetcher
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
@@ -199,6 +216,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
     mongo = make_client(settings.mongo_url.get_secret_value())
     redis = Redis.from_url(settings.redis_url.get_secret_value())
     http = aiohttp.ClientSession()
+    connectors = Connectors()
     try:
         db = mongo[settings.mongo_db]
         await check_server(db)
@@ -208,7 +226,17 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         conversations = MongoConversationRepository(db)
         messages = MongoMessageRepository(db)
         publisher = RedisEventPublisher(redis, settings.redis_prefix)
-        connectors = build_connectors(http)
+        files = GridFsFileStore(db)
+        connectors = build_connectors(http, files)
+        attachments = AttachmentFetcher(
+            lines=lines,
+            conversations=conversations,
+            messages=messages,
+            connectors=connectors,
+            files=files,
+            publisher=publisher,
+            clock=clock,
+        )
         router = ManualRouter(conversations=conversations, publisher=publisher, clock=clock)
         crm_side = build_crm(
             db,
@@ -234,7 +262,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             operators=MongoOperatorRepository(db),
             teams=MongoTeamRepository(db),
             tokens=MongoTokenRepository(db),
-            files=GridFsFileStore(db),
+            files=files,
             publisher=publisher,
             connectors=connectors,
             ingest=Ingest(
@@ -261,12 +289,15 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             router=router,
             crm=crm_side.view,
             crm_side=crm_side,
+            attachments=attachments,
         )
+        hub.ingest.add_hook(attachments)  # after the router: downloads never delay routing
         try:
             yield hub
         finally:
             await hub.drain_background()
     finally:
+        await connectors.aclose()
         await http.close()
         await redis.aclose()
         await mongo.close()

@@ -35,6 +35,8 @@ def hub_jobs(hub: Hub) -> list[Job]:
         Job("ingest_heal", ws.heal_interval_s, lambda: hub.ingest.heal(ws.heal_after_s)),
         Job("crm_outbox", hub.settings.crm.outbox_interval_s, hub.crm_side.drainer.drain),
         Job("crm_tasks", hub.settings.crm.tasks_interval_s, hub.crm_side.tasks.fire_due),
+        # Retries of attachment downloads (the first try runs right after ingest).
+        Job("attachment_fetch", ws.heal_interval_s, hub.attachments.sweep),
     ]
 
 

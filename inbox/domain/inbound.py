@@ -48,6 +48,7 @@ class ContactUpdate(Model):
     reachable: bool | None = None
     phone: str | None = None
     language: str | None = None
+    create: bool = False  # a customer we have not seen yet becomes a contact (Viber subscribe)
 
 
 class Ignored(Model):

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from inbox.domain.events import Event, MessageStored
 from inbox.domain.inbound import ContactUpdate, InboundMessage, WebhookRequest, WebhookResult
 from inbox.domain.models import (
+    Attachment,
     ChannelKind,
     Company,
     Contact,
@@ -46,6 +47,7 @@ class LineRepository(Protocol):
     async def get(self, line_id: str) -> Line: ...  # raises NotFound
     async def list(self) -> list[Line]: ...
     async def replace(self, line: Line) -> Line: ...
+    async def remove(self, line_id: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +160,20 @@ class MessageRepository(Protocol):
         error: str | None = None,
     ) -> Message | None: ...
 
+    async def count_sent_since(self, conversation_id: str, since: datetime) -> int:
+        """Outbound messages of a conversation accepted by the platform since ``since``."""
+        ...
+
+    async def files_due(self, now: datetime, limit: int = 20) -> list[Message]:
+        """Inbound messages whose attachments still wait to be downloaded."""
+        ...
+
+    async def set_attachment_file(self, message_id: str, index: int, file_id: str) -> None: ...
+    async def files_done(self, message_id: str) -> None: ...
+    async def files_retry(self, message_id: str, reason: str, next_at: datetime) -> int:
+        """Record a failed download; returns the number of failures so far."""
+        ...
+
 
 class OperatorRepository(Protocol):
     async def add(self, operator: Operator, password_hash: str | None) -> Operator: ...
@@ -200,6 +216,9 @@ class OutboundTarget:
     conversation: Conversation
     contact: Contact
     external_user_id: str
+    # Messages this conversation got from us since the customer last wrote (at most one
+    # hour back): Viber refuses more than 100 of those.
+    unanswered: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +242,18 @@ class Connector(Protocol):
     async def handle(self, line: Line, request: WebhookRequest) -> WebhookResult: ...
     async def send(self, target: OutboundTarget, message: Message) -> SendReceipt: ...
     async def register(self, line: Line, webhook_url: str) -> Line: ...
+
+
+@runtime_checkable
+class FileSource(Protocol):
+    """A connector that can download the bytes of an inbound attachment (optional)."""
+
+    async def fetch_file(self, line: Line, attachment: Attachment) -> bytes | None:
+        """The file's bytes; None when the attachment has nothing to download.
+
+        Raises ``DeliveryError`` (``retryable`` set) when the platform refuses or fails.
+        """
+        ...
 
 
 class ConnectorRegistry(Protocol):

@@ -48,6 +48,14 @@ class LineAdmin:
             **fields,
         )
         connector = self._connectors.get(kind)
-        if public_url:
+        if not public_url:
+            return await self._lines.add(line)
+        # Stored first: a platform may call the webhook while we register it (Viber sends
+        # its verification event from inside set_webhook), and the route must know the line.
+        await self._lines.add(line)
+        try:
             line = await connector.register(line, webhook_url(public_url, line))
-        return await self._lines.add(line)
+        except BaseException:
+            await self._lines.remove(line.id)
+            raise
+        return await self._lines.replace(line)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -22,6 +22,7 @@ from inbox.domain.events import message_event, status_event
 from inbox.domain.inbound import ContactUpdate
 from inbox.domain.models import (
     Attachment,
+    Conversation,
     ConversationStatus,
     DeliveryStatus,
     Direction,
@@ -47,6 +48,14 @@ MAX_ATTEMPTS = 8
 def backoff_s(attempt: int, *, base: float = 2.0, cap: float = 300.0) -> float:
     """Exponential backoff with full jitter: 2, 4, 8 ... seconds, at most ``cap``."""
     return random.uniform(base / 2, min(cap, base * 2 ** max(0, attempt - 1)))  # noqa: S311
+
+
+def unanswered_since(conversation: Conversation, now: datetime) -> datetime:
+    """Where the count of our unanswered messages starts: the customer's last message,
+    at most one hour back (the window of Viber's limit)."""
+    hour_ago = now - timedelta(hours=1)
+    last = conversation.last_customer_message_at
+    return max(last, hour_ago) if last is not None else hour_ago
 
 
 class Replier:
@@ -146,8 +155,12 @@ class Sender:
                     "the customer blocked or unsubscribed from this channel", retryable=False
                 )
             connector = self._connectors.get(line.kind)
+            unanswered = await self._messages.count_sent_since(
+                conversation.id, unanswered_since(conversation, self._clock.now())
+            )
             receipt = await connector.send(
-                OutboundTarget(line, conversation, contact, identity.external_id), claimed
+                OutboundTarget(line, conversation, contact, identity.external_id, unanswered),
+                claimed,
             )
         except DeliveryError as e:
             return await self._on_error(claimed, conversation.contact_id, e, log_)

@@ -86,15 +86,26 @@ class MongoContactRepository:
         change: dict[str, Any] = {"$set": setter}
         if update.phone:
             change["$addToSet"] = {"phones": update.phone}
-        result = await self._c.update_one(
-            {"identity_keys": key},
-            change,
-            array_filters=[
-                {"ident.line_id": line.id, "ident.external_id": update.external_user_id}
-            ],
+        # MongoDB refuses array filters that the update does not use.
+        filters = (
+            [{"ident.line_id": line.id, "ident.external_id": update.external_user_id}]
+            if update.reachable is not None
+            else None
         )
+        result = await self._c.update_one({"identity_keys": key}, change, array_filters=filters)
         if result.matched_count == 0:
-            return None
+            if not update.create:
+                return None
+            # upsert_identity reads only the sender's fields of the message.
+            sender = InboundMessage(
+                external_id="-",
+                external_user_id=update.external_user_id,
+                user_name=update.user_name or "",
+                phone=update.phone,
+                language=update.language,
+            )
+            await self.upsert_identity(line, sender, now)
+            return await self.apply_update(line, update.model_copy(update={"create": False}), now)
         return await self.find_by_identity(line.id, update.external_user_id)
 
     async def list(self, limit: int = 100) -> list[Contact]:

@@ -35,3 +35,6 @@ class MongoLineRepository:
         if result.matched_count == 0:
             raise NotFound(f"line {line.id} not found", code="line_not_found")
         return line
+
+    async def remove(self, line_id: str) -> None:
+        await self._c.delete_one({"_id": line_id})

@@ -15,11 +15,29 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from inbox.domain.errors import NotFound
-from inbox.domain.models import DELIVERY_RANK, DeliveryStatus, Direction, Message
+from inbox.domain.models import (
+    DELIVERY_RANK,
+    Attachment,
+    AttachmentKind,
+    DeliveryStatus,
+    Direction,
+    Message,
+)
 from inbox.store.docs import from_doc, to_doc
 from inbox.store.mongo import Database
 
 _SENDABLE = [DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value]
+_ACCEPTED = [s.value for s in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)]
+_NO_FILE = (AttachmentKind.LOCATION, AttachmentKind.CONTACT, AttachmentKind.LINK)
+
+
+def needs_download(attachment: Attachment) -> bool:
+    """Whether an inbound attachment names a platform file we have not stored yet."""
+    return (
+        attachment.kind not in _NO_FILE
+        and attachment.file_id is None
+        and bool(attachment.external_id or attachment.url)
+    )
 
 
 class MongoMessageRepository:
@@ -30,6 +48,9 @@ class MongoMessageRepository:
         doc = to_doc(message)
         if message.direction is Direction.IN:
             doc["hooks_done"] = False
+            if any(needs_download(a) for a in message.attachments):
+                doc["files_pending"] = True
+                doc["files_next_at"] = message.created_at
         elif message.status in (DeliveryStatus.PENDING, DeliveryStatus.RETRYING):
             doc["next_attempt_at"] = message.created_at
         try:
@@ -190,3 +211,43 @@ class MongoMessageRepository:
         if result.modified_count == 0:
             return None
         return await self.get_by_external(line_id, external_id)
+
+    async def count_sent_since(self, conversation_id: str, since: datetime) -> int:
+        return await self._c.count_documents(
+            {
+                "conversation_id": conversation_id,
+                "direction": Direction.OUT.value,
+                "status": {"$in": _ACCEPTED},
+                "sent_at": {"$gte": since},
+            }
+        )
+
+    async def files_due(self, now: datetime, limit: int = 20) -> list[Message]:
+        cursor = (
+            self._c.find({"files_pending": True, "files_next_at": {"$lte": now}})
+            .sort("files_next_at", ASCENDING)
+            .limit(limit)
+        )
+        return [from_doc(Message, d) async for d in cursor]
+
+    async def set_attachment_file(self, message_id: str, index: int, file_id: str) -> None:
+        await self._c.update_one(
+            {"_id": message_id}, {"$set": {f"attachments.{index}.file_id": file_id}}
+        )
+
+    async def files_done(self, message_id: str) -> None:
+        await self._c.update_one(
+            {"_id": message_id},
+            {"$set": {"files_pending": False}, "$unset": {"files_next_at": ""}},
+        )
+
+    async def files_retry(self, message_id: str, reason: str, next_at: datetime) -> int:
+        await self._c.update_one(
+            {"_id": message_id},
+            {
+                "$set": {"files_next_at": next_at, "files_error": reason[:500]},
+                "$inc": {"files_failures": 1},
+            },
+        )
+        doc = await self._c.find_one({"_id": message_id}, {"files_failures": 1})
+        return int(doc.get("files_failures", 0)) if doc else 0

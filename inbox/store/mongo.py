@@ -59,6 +59,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         _ix([("conversation_id", ASCENDING), ("_id", DESCENDING)], "by_conversation"),
         _ix([("status", ASCENDING), ("next_attempt_at", ASCENDING)], "outbound_due"),
         _ix([("hooks_done", ASCENDING), ("created_at", ASCENDING)], "hooks_pending"),
+        # Plain, not partial: SecantusDB plans no query on a partial index (see above).
+        _ix([("files_pending", ASCENDING), ("files_next_at", ASCENDING)], "files_pending"),
     ],
     "conversations": [
         # At most one active (not resolved) conversation per customer and line.
