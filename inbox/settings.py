@@ -21,6 +21,17 @@ class WorkerSettings(BaseModel):
     heal_after_s: float = Field(default=30.0, ge=0)
 
 
+class RoutingSettings(BaseModel):
+    """The router: timers, caches and reconciliation (per-line rules live on the line)."""
+
+    sweep_interval_s: float = Field(default=2.0, gt=0)
+    reconcile_interval_s: float = Field(default=30.0, gt=0)
+    heartbeat_timeout_s: float = Field(default=60.0, gt=0)
+    stale_after_s: float = Field(default=10.0, gt=0)
+    cache_s: float = Field(default=2.0, ge=0)
+    drain_batch: int = Field(default=50, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INBOX_",
@@ -54,6 +65,7 @@ class Settings(BaseSettings):
         default=None, description="Signs session cookies; unset: a random key per start"
     )
     worker: WorkerSettings = WorkerSettings()
+    routing: RoutingSettings = RoutingSettings()
 
     @property
     def embedded_needed(self) -> bool:

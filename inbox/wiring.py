@@ -34,8 +34,11 @@ from inbox.store.lines import MongoLineRepository
 from inbox.store.messages import MongoMessageRepository
 from inbox.store.mongo import Database, check_server, ensure_indexes, make_client
 from inbox.store.operators import MongoOperatorRepository, MongoTeamRepository
+from inbox.store.presence import MongoAccountOwners, MongoPresenceRepository
 from inbox.store.tokens import MongoTokenRepository
-from routing.manual import ManualRouter
+from routing.router import Router as RedisRouter
+from routing.router import RouterConfig
+from routing.state import RoutingState
 
 log = structlog.get_logger(__name__)
 
@@ -92,6 +95,7 @@ class Hub:
     sender: Sender
     router: Router
     crm: CrmView
+    routing: RedisRouter | None = None  # the concrete router, for its worker jobs and tools
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
@@ -139,7 +143,25 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         messages = MongoMessageRepository(db)
         publisher = RedisEventPublisher(redis, settings.redis_prefix)
         connectors = build_connectors(http)
-        router = ManualRouter(conversations=conversations, publisher=publisher, clock=clock)
+        rs = settings.routing
+        router = RedisRouter(
+            state=RoutingState(redis, settings.redis_prefix),
+            conversations=conversations,
+            lines=lines,
+            contacts=contacts,
+            operators=MongoOperatorRepository(db),
+            teams=MongoTeamRepository(db),
+            presence=MongoPresenceRepository(db),
+            owners=MongoAccountOwners(db),
+            publisher=publisher,
+            clock=clock,
+            config=RouterConfig(
+                heartbeat_timeout_s=rs.heartbeat_timeout_s,
+                stale_after_s=rs.stale_after_s,
+                cache_s=rs.cache_s,
+                drain_batch=rs.drain_batch,
+            ),
+        )
         hub = Hub(
             settings=settings,
             clock=clock,
@@ -179,6 +201,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             ),
             router=router,
             crm=ConversationsOnlyView(contacts=contacts, conversations=conversations),
+            routing=router,
         )
         try:
             yield hub

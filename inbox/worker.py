@@ -33,6 +33,8 @@ def hub_jobs(hub: Hub) -> list[Job]:
     return [
         Job("outbound_drain", ws.outbound_interval_s, hub.sender.drain),
         Job("ingest_heal", ws.heal_interval_s, lambda: hub.ingest.heal(ws.heal_after_s)),
+        Job("routing_sweep", hub.settings.routing.sweep_interval_s, hub.router.sweep),
+        Job("routing_reconcile", hub.settings.routing.reconcile_interval_s, hub.router.reconcile),
     ]
 
 
