@@ -24,6 +24,8 @@ LOST = "lost"  # offline because the heartbeats stopped, not by choice
 
 
 async def _store(router: Router, operator_id: str, presence: Presence, redis_value: str) -> None:
+    if operator_id not in await router.operator_pool():
+        await router.operator_pool(fresh=True)  # a new operator: no waiting for the cache
     now = router.clock.now()
     changed = await router.presence.set(operator_id, presence, now)
     await router.state.set_presence(operator_id, redis_value, router.now_ms())

@@ -199,6 +199,9 @@ class Router:
         team = conv.team_id or rules.team_id
         pool = [c for c in (await self.operator_pool()).values() if team is None or team in c.teams]
         snap = await self.state.snapshot([c.id for c in pool])
+        if not snap.ready:  # a restarted or flushed Redis: rebuild before deciding
+            await self.reconcile()
+            snap = await self.state.snapshot([c.id for c in pool])
         cands = [
             replace(
                 c,

@@ -152,6 +152,7 @@ class Snapshot:
     presence: dict[str, str]
     load: dict[str, int]
     last: dict[str, int]
+    ready: bool = True
 
 
 def _s(value: bytes | str | None) -> str:
@@ -224,13 +225,15 @@ class RoutingState:
 
     async def snapshot(self, operator_ids: Sequence[str]) -> Snapshot:
         if not operator_ids:
-            return Snapshot({}, {}, {})
+            return Snapshot({}, {}, {}, ready=await self.ready())
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hmget(self.k_pres, list(operator_ids))
             pipe.hmget(self.k_load, list(operator_ids))
             pipe.hmget(self.k_last, list(operator_ids))
-            pres, load, last = await pipe.execute()
+            pipe.exists(self.k_ready)
+            pres, load, last, ready = await pipe.execute()
         return Snapshot(
+            ready=bool(ready),
             presence={o: _s(v) for o, v in zip(operator_ids, pres, strict=True) if v},
             load={o: int(v) for o, v in zip(operator_ids, load, strict=True) if v},
             last={o: int(v) for o, v in zip(operator_ids, last, strict=True) if v},
