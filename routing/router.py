@@ -298,6 +298,8 @@ class Router:
             holder = truth.assignee_id if truth.status is not ConversationStatus.RESOLVED else None
             await self.state.move(conv.id, from_op=to, to_op=holder, now_ms=self.now_ms())
             raise Conflict("the conversation changed meanwhile", code="assignment_conflict")
+        if to is not None:
+            await self.state.dequeue(conv.line_id, conv.id)
         log.info(
             "conversation_assigned",
             conversation_id=conv.id,
@@ -339,16 +341,23 @@ class Router:
         if line.routing.strategy is RoutingStrategy.MANUAL or not line.enabled:
             return conv
         if not hours.is_open(line.business_hours, line.timezone, self.clock.now()):
+            await self._enqueue(conv)
             return conv
         decision = await self.choose(conv, line, contact, exclude=exclude)
         if decision.status == "conflict":
             return await self.conversations.get(conv.id)
         if decision.status != "ok":
+            await self._enqueue(conv)
             return conv
         try:
             return await self._commit(conv, to=decision.operator, reason="routed", line=line)
         except Conflict:
             return await self.conversations.get(conv.id)
+
+    async def _enqueue(self, conv: Conversation) -> None:
+        queued = conv.queued_at or conv.created_at
+        score = self.state.queue_score(conv.priority, int(queued.timestamp() * 1000))
+        await self.state.enqueue(conv.line_id, conv.id, score)
 
     async def on_message_stored(self, stored: MessageStored) -> None:
         """The ingest hook: route new and reopened conversations; replays are no-ops."""
@@ -530,10 +539,22 @@ class Router:
         if room == 0:
             return 0
         assigned = 0
-        waiting = await self.conversations.queue(
-            line_ids=await self.routable_lines(), limit=limit or self.config.drain_batch
+        heads = await self.state.queue_heads(
+            await self.routable_lines(), limit or self.config.drain_batch
         )
-        for conv in waiting:
+        for line_id, conv_id in heads:
+            try:
+                conv = await self.conversations.get(conv_id)
+            except NotFound:
+                conv = None
+            if (
+                conv is None
+                or conv.assignee_id is not None
+                or conv.needs_attention
+                or (conv.status is not ConversationStatus.OPEN)
+            ):
+                await self.state.dequeue(line_id, conv_id)  # a stale entry
+                continue
             try:
                 routed = await self.route_conversation(conv)
             except Conflict:
@@ -553,6 +574,19 @@ class Router:
         stored = await self.presence.all()
         await self.state.fill_presence(
             {op: p.value for op, (p, _) in stored.items()}, self.now_ms()
+        )
+        waiting = await self.conversations.queue(limit=100_000)
+        await self.state.enqueue_many(
+            [
+                (
+                    c.line_id,
+                    c.id,
+                    self.state.queue_score(
+                        c.priority, int((c.queued_at or c.created_at).timestamp() * 1000)
+                    ),
+                )
+                for c in waiting
+            ]
         )
         truth = await self.conversations.assignments()
         fixed = await self.state.reconcile(

@@ -10,6 +10,9 @@ Keys under ``{prefix}rt:``:
 - ``last``  hash operator id -> last assignment, ms (least busy breaks ties by it)
 - ``rr:{key}`` round-robin counter per line or team
 - ``ready`` set by reconciliation; scripts refuse to assign without it (a restarted Redis)
+- ``q:{line}`` sorted set of queued conversations, score = priority (high first), then
+  waiting time; a fast index of MongoDB's queue, refilled by reconciliation and cleaned
+  lazily (an entry that turns out assigned or resolved is dropped when drained)
 
 MongoDB stays the source of truth; :meth:`RoutingState.reconcile` rebuilds ``asg`` and
 ``load`` from it. An ``asg`` entry younger than the grace period is left alone, because its
@@ -169,7 +172,7 @@ class RoutingState:
         p = f"{prefix}rt:"
         self.k_asg, self.k_load, self.k_cap = p + "asg", p + "load", p + "cap"
         self.k_pres, self.k_seen, self.k_last = p + "pres", p + "seen", p + "last"
-        self.k_ready, self.k_rr = p + "ready", p + "rr:"
+        self.k_ready, self.k_rr, self.k_queue = p + "ready", p + "rr:", p + "q:"
         self._assign = redis.register_script(ASSIGN)
         self._move = redis.register_script(MOVE)
         self._reconcile = redis.register_script(RECONCILE)
@@ -284,6 +287,40 @@ class RoutingState:
             pipe.hget(self.k_pres, operator_id)
             _, pres = await pipe.execute()
         return _s(pres) or None
+
+    @staticmethod
+    def queue_score(priority: int, queued_ms: int) -> float:
+        return float(-priority * 10**13 + queued_ms)
+
+    async def enqueue(self, line_id: str, conversation_id: str, score: float) -> None:
+        await self.redis.zadd(self.k_queue + line_id, {conversation_id: score})
+
+    async def enqueue_many(self, entries: Sequence[tuple[str, str, float]]) -> None:
+        if not entries:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for line_id, conv_id, score in entries:
+                pipe.zadd(self.k_queue + line_id, {conv_id: score})
+            await pipe.execute()
+
+    async def dequeue(self, line_id: str, conversation_id: str) -> None:
+        await self.redis.zrem(self.k_queue + line_id, conversation_id)
+
+    async def queue_heads(self, line_ids: Sequence[str], n: int) -> list[tuple[str, str]]:
+        """The first ``n`` queued ``(line_id, conversation_id)`` over these lines, in order."""
+        if not line_ids:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for line_id in line_ids:
+                pipe.zrange(self.k_queue + line_id, 0, n - 1, withscores=True)
+            got = await pipe.execute()
+        merged = [
+            (score, line_id, _s(member))
+            for line_id, entries in zip(line_ids, got, strict=True)
+            for member, score in entries
+        ]
+        merged.sort()
+        return [(line_id, conv) for _, line_id, conv in merged[:n]]
 
     async def next_turn(self, key: str) -> int:
         return int(await self.redis.incr(self.k_rr + key))

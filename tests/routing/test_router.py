@@ -92,6 +92,7 @@ async def test_the_queue_is_handed_out_the_moment_someone_comes_online(hub: Hub)
     low = await customer_writes(hub, line, "u1")
     high = await customer_writes(hub, line, "u2")
     await hub.db["conversations"].update_one({"_id": high.id}, {"$set": {"priority": 5}})
+    await hub.router.reconcile()  # a priority changed behind the router's back: re-scored
     assert [c.id for c in await hub.router.queue()] == [high.id, low.id]
     await hub.operators.get(ann.id)
     await hub.db["operators"].update_one({"_id": ann.id}, {"$set": {"max_open": 1}})
