@@ -570,11 +570,13 @@ class Router:
 
     async def reconcile(self) -> int:
         """Rebuild the Redis view (holds, loads, capacities, presence) from MongoDB."""
+        self._caps = {}  # Redis may have lost them: push capacities again
         await self.operator_pool(fresh=True)
         stored = await self.presence.all()
         await self.state.fill_presence(
             {op: p.value for op, (p, _) in stored.items()}, self.now_ms()
         )
+        read_ms = self.now_ms()
         waiting = await self.conversations.queue(limit=100_000)
         await self.state.enqueue_many(
             [
@@ -590,7 +592,10 @@ class Router:
         )
         truth = await self.conversations.assignments()
         fixed = await self.state.reconcile(
-            truth, now_ms=self.now_ms(), stale_before_ms=self._stale_before_ms()
+            truth,
+            now_ms=self.now_ms(),
+            stale_before_ms=self._stale_before_ms(),
+            read_ms=read_ms,
         )
         if fixed:
             log.warning("routing_reconciled", fixed=fixed)

@@ -89,7 +89,8 @@ if cur_op ~= '' then
   end
 end
 if ARGV[3] == '' then
-  redis.call('HDEL', KEYS[1], conv)
+  -- a tombstone, so a reconciliation that read MongoDB earlier does not bring it back
+  redis.call('HSET', KEYS[1], conv, '|' .. ARGV[4])
 else
   redis.call('HSET', KEYS[1], conv, ARGV[3] .. '|' .. ARGV[4])
   redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
@@ -97,11 +98,14 @@ end
 return {1, cur_op}
 """
 
-# Rebuild from MongoDB's truth. ARGV: now ms, stale-before ms, then pairs conv, operator.
-# Fresh entries that MongoDB does not show yet are kept; loads are recounted from asg.
+# Rebuild from MongoDB's truth. ARGV: now ms, stale-before ms, when MongoDB was read (ms),
+# then pairs conv, operator. Entries changed after that read win over it (a fresh hold not
+# yet in MongoDB, or a tombstone of a release); older ones follow MongoDB. Loads are
+# recounted from asg.
 RECONCILE = """
 local truth = {}
-for i = 3, #ARGV, 2 do truth[ARGV[i]] = ARGV[i + 1] end
+for i = 4, #ARGV, 2 do truth[ARGV[i]] = ARGV[i + 1] end
+local read_ms = tonumber(ARGV[3])
 local fixed = 0
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
@@ -111,7 +115,11 @@ for i = 1, #all, 2 do
   local want = truth[conv]
   if want == op then
     truth[conv] = nil
-  elseif ms < tonumber(ARGV[2]) then
+  elseif op == '' and ms >= read_ms then
+    truth[conv] = nil  -- released after MongoDB was read: stays released
+  elseif op == '' and not want then
+    if ms < tonumber(ARGV[2]) then redis.call('HDEL', KEYS[1], conv) end
+  elseif op == '' or ms < tonumber(ARGV[2]) then
     if want then
       redis.call('HSET', KEYS[1], conv, want .. '|' .. ARGV[1])
       truth[conv] = nil
@@ -133,7 +141,7 @@ local counts = {}
 for i = 2, #all, 2 do
   local val = all[i]
   local op = string.sub(val, 1, string.find(val, '|', 1, true) - 1)
-  counts[op] = (counts[op] or 0) + 1
+  if op ~= '' then counts[op] = (counts[op] or 0) + 1 end
 end
 for op, n in pairs(counts) do redis.call('HSET', KEYS[2], op, n) end
 redis.call('SET', KEYS[3], ARGV[1])
@@ -212,9 +220,15 @@ class RoutingState:
         return bool(moved)
 
     async def reconcile(
-        self, truth: Iterable[tuple[str, str]], *, now_ms: int, stale_before_ms: int
+        self,
+        truth: Iterable[tuple[str, str]],
+        *,
+        now_ms: int,
+        stale_before_ms: int,
+        read_ms: int | None = None,
     ) -> int:
-        args: list[str | int] = [now_ms, stale_before_ms]
+        """``read_ms``: when ``truth`` was read from MongoDB (default ``now_ms``)."""
+        args: list[str | int] = [now_ms, stale_before_ms, now_ms if read_ms is None else read_ms]
         for conv, op in truth:
             args += [conv, op]
         return int(await self._reconcile(keys=[self.k_asg, self.k_load, self.k_ready], args=args))
@@ -248,7 +262,8 @@ class RoutingState:
 
     async def holds(self) -> dict[str, str]:
         raw = await self.redis.hgetall(self.k_asg)
-        return {_s(k): _s(v).split("|", 1)[0] for k, v in raw.items()}
+        held = {_s(k): _s(v).split("|", 1)[0] for k, v in raw.items()}
+        return {conv: op for conv, op in held.items() if op}
 
     async def set_capacities(self, caps: dict[str, int]) -> None:
         if caps:

@@ -128,12 +128,16 @@ def hop_violations(conv: Conversation) -> list[str]:
     return []
 
 
+OUTAGES = Counter[str]()
+
+
 async def retry(coro_fn: Any, *args: Any, **kw: Any) -> Any:
     """Call through a Redis restart: wait and try again while it is down."""
     for _ in range(200):
         try:
             return await coro_fn(*args, **kw)
         except REDIS_DOWN:
+            OUTAGES["redis_errors"] += 1
             await asyncio.sleep(0.05)
     raise RuntimeError("redis did not come back")
 
@@ -176,6 +180,7 @@ async def run_plan(plan: Plan) -> dict[str, Any]:
         "assigned": assigned,
         "resolved": resolved,
         "flaps": flaps,
+        "redis_errors": OUTAGES["redis_errors"],
     }
 
 
