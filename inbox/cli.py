@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from inbox import logconfig
+from inbox.cli_routing import add_routing_commands
 from inbox.domain.errors import InboxError
 from inbox.domain.models import ChannelKind, Line, Operator, Role
 from inbox.runtime import resolved
@@ -235,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls = op_sub.add_parser("list", help="list operators", description="list operators")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=_with_hub(cmd_operator_list))
+    add_routing_commands(sub, line_sub, op_sub, _with_hub)
     return parser
 
 
