@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import structlog
 
@@ -202,16 +202,21 @@ class Router:
         if not snap.ready:  # a restarted or flushed Redis: rebuild before deciding
             await self.reconcile()
             snap = await self.state.snapshot([c.id for c in pool])
+        online = Presence.ONLINE.value
+        # offline operators are dropped here already (online_only would drop them anyway):
+        # at thousands of operators, building their snapshots costs more than the decision
         cands = [
-            replace(
-                c,
-                presence=Presence.ONLINE
-                if snap.presence.get(c.id) == Presence.ONLINE.value
-                else Presence.OFFLINE,
-                open=snap.load.get(c.id, 0),
-                last_assigned_ms=snap.last.get(c.id, 0),
+            Candidate(
+                c.id,
+                c.teams,
+                c.languages,
+                c.max_open,
+                Presence.ONLINE,
+                snap.load.get(c.id, 0),
+                snap.last.get(c.id, 0),
             )
             for c in pool
+            if snap.presence.get(c.id) == online
         ]
         if contact is None and (rules.match_language or rules.sticky_minutes > 0):
             try:

@@ -149,6 +149,7 @@ return fixed
 """
 
 
+WHOLE_HASH_ABOVE = 64  # operators in a pool above which a snapshot reads whole hashes
 ANY = "*"  # ``move(from_op=ANY)``: whoever holds it
 
 
@@ -241,19 +242,35 @@ class RoutingState:
         return val.split("|", 1)[0] if val else None
 
     async def snapshot(self, operator_ids: Sequence[str]) -> Snapshot:
+        """Presence, load and last assignment of these operators, in one round trip.
+
+        Large pools read the whole hashes: sending thousands of field names costs more
+        (client-side encoding) than receiving every operator's values.
+        """
         if not operator_ids:
             return Snapshot({}, {}, {}, ready=await self.ready())
+        ids = list(operator_ids)
+        whole = len(ids) > WHOLE_HASH_ABOVE
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hmget(self.k_pres, list(operator_ids))
-            pipe.hmget(self.k_load, list(operator_ids))
-            pipe.hmget(self.k_last, list(operator_ids))
+            for key in (self.k_pres, self.k_load, self.k_last):
+                if whole:
+                    pipe.hgetall(key)
+                else:
+                    pipe.hmget(key, ids)
             pipe.exists(self.k_ready)
             pres, load, last, ready = await pipe.execute()
+        if whole:
+            return Snapshot(
+                ready=bool(ready),
+                presence={_s(k): _s(v) for k, v in pres.items()},
+                load={_s(k): int(v) for k, v in load.items()},
+                last={_s(k): int(v) for k, v in last.items()},
+            )
         return Snapshot(
             ready=bool(ready),
-            presence={o: _s(v) for o, v in zip(operator_ids, pres, strict=True) if v},
-            load={o: int(v) for o, v in zip(operator_ids, load, strict=True) if v},
-            last={o: int(v) for o, v in zip(operator_ids, last, strict=True) if v},
+            presence={o: _s(v) for o, v in zip(ids, pres, strict=True) if v},
+            load={o: int(v) for o, v in zip(ids, load, strict=True) if v},
+            last={o: int(v) for o, v in zip(ids, last, strict=True) if v},
         )
 
     async def loads(self) -> dict[str, int]:
