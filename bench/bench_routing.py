@@ -37,6 +37,7 @@ async def _seed_operators(hub: Hub, n: int) -> list[str]:
             name=f"Op {i}",
             max_open=1_000_000,  # the benchmark measures decisions, not running out of room
             languages=("uk",) if i % 3 == 0 else ("en",),
+            teams=(f"team{i // 20}",),  # teams of 20, for the per-team case
             created_at=now,
         )
         for i in range(n)
@@ -63,14 +64,16 @@ async def _floor(hub: Hub, samples: int) -> Row:
     return latency_row(SECTION, "floor: bare EVALSHA", lat, time.perf_counter() - start)
 
 
-async def _decisions(hub: Hub, operators: int, samples: int, strategy: RoutingStrategy) -> Row:
+async def _decisions(
+    hub: Hub, operators: int, samples: int, strategy: RoutingStrategy, team: str | None = None
+) -> Row:
     router = hub.routing
     assert router is not None
     now = hub.clock.now()
     line = Line(
         kind=ChannelKind.API,
         name="bench",
-        routing=RoutingRules(strategy=strategy),
+        routing=RoutingRules(strategy=strategy, team_id=team),
         created_at=now,
     )
     contact = Contact(name="c", language="uk", created_at=now, updated_at=now)
@@ -91,7 +94,8 @@ async def _decisions(hub: Hub, operators: int, samples: int, strategy: RoutingSt
     elapsed = time.perf_counter() - start
     return latency_row(
         SECTION,
-        f"decision, {operators} operators, {strategy.value}",
+        f"decision, {operators} operators, {strategy.value}"
+        + (", line routed to a team of 20" if team else ""),
         lat,
         elapsed,
         note="snapshot + policies + Lua",
@@ -150,6 +154,12 @@ async def run(ctx: Context) -> list[Row]:
                     rows.append(await _floor(hub, samples))
                 for strategy in (RoutingStrategy.LEAST_BUSY, RoutingStrategy.ROUND_ROBIN):
                     rows.append(await _decisions(hub, operators, samples, strategy))
+                if operators == 2000:
+                    rows.append(
+                        await _decisions(
+                            hub, operators, samples, RoutingStrategy.LEAST_BUSY, "team7"
+                        )
+                    )
                 if operators == 20:
                     rows.append(await _routes(hub, 100 if ctx.quick else 500, 1))
                     rows.append(await _routes(hub, 100 if ctx.quick else 500, 8))

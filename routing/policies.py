@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from inbox.domain.models import Conversation, Hop, Presence, RoutingRules, RoutingStrategy
 
@@ -19,13 +20,12 @@ from inbox.domain.models import Conversation, Hop, Presence, RoutingRules, Routi
 HUMAN_REASONS = frozenset({"claim", "transfer", "manager"})
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One operator as the router sees it at decision time."""
+class Candidate(NamedTuple):
+    """One operator as the router sees it at decision time (a tuple: cheap to build)."""
 
     id: str
     teams: tuple[str, ...] = ()
-    languages: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()  # lower-case codes
     max_open: int = 10
     presence: Presence = Presence.OFFLINE
     open: int = 0
@@ -110,7 +110,7 @@ def language_first(cands: Sequence[Candidate], req: Request) -> list[Candidate]:
     if not req.rules.match_language or not req.language:
         return list(cands)
     lang = req.language.lower().split("-")[0]
-    speaks = [lang in {x.lower() for x in c.languages} for c in cands]
+    speaks = [lang in c.languages for c in cands]
     return [c for c, s in zip(cands, speaks, strict=True) if s] + [
         c for c, s in zip(cands, speaks, strict=True) if not s
     ]

@@ -112,7 +112,11 @@ class Router:
         if fresh or time.monotonic() - self._ops_at > self.config.cache_s:
             ops = await self.operators.list()
             self._ops = {
-                o.id: Candidate(o.id, o.teams, o.languages, o.max_open) for o in ops if o.active
+                o.id: Candidate(
+                    o.id, o.teams, tuple(x.lower().split("-")[0] for x in o.languages), o.max_open
+                )
+                for o in ops
+                if o.active
             }
             caps = {o.id: (o.max_open if o.active else 0) for o in ops}
             if caps != self._caps:

@@ -262,9 +262,9 @@ class RoutingState:
         if whole:
             return Snapshot(
                 ready=bool(ready),
-                presence={_s(k): _s(v) for k, v in pres.items()},
-                load={_s(k): int(v) for k, v in load.items()},
-                last={_s(k): int(v) for k, v in last.items()},
+                presence={k.decode(): v.decode() for k, v in pres.items()},
+                load={k.decode(): int(v) for k, v in load.items()},
+                last={k.decode(): int(v) for k, v in last.items()},
             )
         return Snapshot(
             ready=bool(ready),
