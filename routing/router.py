@@ -388,20 +388,19 @@ class Router:
         """A reopened conversation goes back to its operator if they can take it now."""
         holder = conv.assignee_id
         assert holder is not None
-        if line.routing.strategy is not RoutingStrategy.MANUAL:
-            decision = await self._take(
-                conv.id,
-                expected=holder,
-                candidates=[holder],
-                check_capacity=line.routing.respect_capacity,
-                check_presence=True,
-            )
-            if decision.status == "ok":
-                due = policies.reply_due(conv, line.routing, self.clock.now())
-                await self.conversations.set_reply_due(conv.id, due)
-                return
-            if decision.status == "conflict":
-                return  # someone else changed it meanwhile
+        decision = await self._take(
+            conv.id,
+            expected=holder,
+            candidates=[holder],
+            check_capacity=line.routing.respect_capacity,
+            check_presence=True,
+        )
+        if decision.status == "ok":
+            due = policies.reply_due(conv, line.routing, self.clock.now())
+            await self.conversations.set_reply_due(conv.id, due)
+            return
+        if decision.status == "conflict":
+            return  # someone else changed it meanwhile
         moved = await self.state.move(conv.id, from_op=holder, to_op=None, now_ms=self.now_ms())
         log.debug("reopened_release", conversation_id=conv.id, moved=moved)
         try:

@@ -343,3 +343,27 @@ async def test_a_flushed_redis_is_rebuilt_before_the_next_decision(hub: Hub) -> 
     assert waiting.assignee_id is None  # ann's chat was counted again: she is full
     assert await router.state.loads() == {ann: 1}
     assert (await router.state.holds()) == {held.id: ann}
+
+
+async def test_capacity_strategy_prefers_the_most_free_room(hub: Hub) -> None:
+    line = await routed_line(hub, strategy=RoutingStrategy.CAPACITY)
+    [small] = await online(hub, "small", max_open=2)
+    [big] = await online(hub, "big", max_open=10)
+    got = [(await customer_writes(hub, line, f"u{i}")).assignee_id for i in range(4)]
+    # once small holds 1 of 2 (50 %), big takes the rest while its share stays lower
+    assert got.count(big) == 3
+    assert got.count(small) == 1
+
+
+async def test_a_reopened_manual_conversation_returns_to_its_operator(
+    hub: Hub, clock: FrozenClock
+) -> None:
+    line = await routed_line(hub, strategy=RoutingStrategy.MANUAL)
+    [ann] = await online(hub, "ann")
+    conv = await customer_writes(hub, line)
+    await hub.router.claim(conv.id, ann)
+    await hub.conversations.set_status(conv.id, ConversationStatus.RESOLVED, clock.now())
+    await hub.router.on_resolved(conv.id)
+    again = await customer_writes(hub, line)
+    assert again.assignee_id == ann
+    assert (await router_of(hub).state.loads())[ann] == 1
