@@ -45,7 +45,7 @@ class Plan:
     operator_ids: list[str]
     seed: int
     flap_every: int = 7  # one presence change every n conversations
-    resolve_share: float = 0.5
+    resolve_share: float = 0.6
 
 
 async def seed(
@@ -149,7 +149,6 @@ async def run_plan(plan: Plan) -> dict[str, Any]:
     assigned = resolved = flaps = 0
     async with open_hub(settings) as hub:
         caps = {o.id: o.max_open for o in await hub.operators.list()}
-        seen: list[str] = []
         for n, conv_id in enumerate(plan.conversation_ids):
             conv = await retry(hub.router.route, conv_id)
             # every read of an assignment checks the invariants
@@ -158,7 +157,6 @@ async def run_plan(plan: Plan) -> dict[str, Any]:
             if conv.assignee_id is not None:
                 assigned += 1
                 violations += await capacity_violations(hub, conv.assignee_id, caps)
-                seen.append(conv_id)
             if n % plan.flap_every == 0:
                 op = rng.choice(plan.operator_ids)
                 presence = rng.choice([Presence.ONLINE, Presence.ONLINE, Presence.AWAY])
@@ -166,9 +164,15 @@ async def run_plan(plan: Plan) -> dict[str, Any]:
                     presence = Presence.OFFLINE
                 await retry(hub.router.set_presence, op, presence)
                 flaps += 1
-            if rng.random() < plan.resolve_share and seen:
-                target = await hub.conversations.get(seen.pop(rng.randrange(len(seen))))
-                if target.assignee_id is not None and target.status is ConversationStatus.OPEN:
+            if rng.random() < plan.resolve_share:
+                # an operator resolves one of their chats: capacity frees, the queue moves
+                held = await hub.conversations.list(
+                    assignee_id=rng.choice(plan.operator_ids),
+                    status=ConversationStatus.OPEN,
+                    limit=5,
+                )
+                if held:
+                    target = rng.choice(held)
                     await hub.conversations.set_status(
                         target.id, ConversationStatus.RESOLVED, hub.clock.now()
                     )

@@ -36,8 +36,11 @@ async def test_four_processes_assign_2000_conversations_among_20_operators(hub: 
             *(loop.run_in_executor(pool, process_main, plan) for plan in plans)
         )
     violations = [v for r in results for v in r["violations"]]
+    print(
+        {k: sum(r[k] for r in results) for k in ("assigned", "resolved", "flaps", "redis_errors")}
+    )
     assert violations == []
-    assert sum(r["resolved"] for r in results) > 80  # capacity was freed and reused
+    assert sum(r["resolved"] for r in results) > 400  # capacity was freed and reused
     assert sum(r["flaps"] for r in results) > 100
     await settle(hub, op_ids)
     assert await final_invariants(hub) == []
