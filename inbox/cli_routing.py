@@ -30,6 +30,7 @@ from inbox.domain.models import (
     RoutingStrategy,
     Team,
 )
+from inbox.web.routing_api import routing_view
 from inbox.wiring import Hub
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -99,21 +100,14 @@ def apply_routing_args(line: Line, args: argparse.Namespace) -> Line:
     return line.model_copy(update=fields)
 
 
-def routing_view(line: Line) -> dict[str, Any]:
-    return {
-        "line_id": line.id,
-        "routing": line.routing.model_dump(mode="json"),
-        "business_hours": line.business_hours.model_dump(mode="json"),
-        "timezone": line.timezone,
-    }
-
-
 def _print(args: argparse.Namespace, data: Any, text: str) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2) if args.json else text)
 
 
 async def cmd_line_routing(hub: Hub, args: argparse.Namespace) -> None:
     line = await hub.lines.get(args.line_id)
+    if args.team:
+        await hub.teams.get(args.team)  # NotFound for an unknown team
     updated = apply_routing_args(line, args)
     if updated != line:
         # validate the whole model again: model_copy does not

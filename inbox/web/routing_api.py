@@ -58,6 +58,9 @@ def patched(line: Line, body: dict[str, Any]) -> Line:
     unknown = set(body) - {"routing", "business_hours", "timezone"}
     if unknown:
         raise ValidationFailed(f"unknown fields: {', '.join(sorted(unknown))}")
+    for key in ("routing", "business_hours"):
+        if not isinstance(body.get(key) or {}, dict):
+            raise ValidationFailed(f"{key} must be an object", code="invalid_routing")
     try:
         routing = RoutingRules.model_validate(
             {**line.routing.model_dump(), **(body.get("routing") or {})}
@@ -92,6 +95,9 @@ async def patch_routing(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     line = await hub.lines.get(request.match_info["line_id"])
     updated = patched(line, await _body(request))
+    team = updated.routing.team_id
+    if team and team != line.routing.team_id:
+        await hub.teams.get(team)  # 404 for an unknown team
     if updated != line:
         await hub.lines.replace(updated)
     return web.json_response(routing_view(updated))

@@ -47,11 +47,14 @@ async def test_bad_routing_is_422_and_nothing_changes(client: Client, hub: Hub) 
         {"routing": {"strategy": "random"}},
         {"timezone": "Mars/Base"},
         {"colour": "red"},
+        {"routing": ["least_busy"]},
     ):
         resp = await client.patch(url, json=body, headers=boss)
         assert resp.status == 422, body
         assert "error" in await resp.json()
     assert (await hub.lines.get(line.id)) == line
+    resp = await client.patch(url, json={"routing": {"team_id": "no-such-team"}}, headers=boss)
+    assert resp.status == 404
 
 
 async def test_operators_cannot_configure_or_assign(client: Client, hub: Hub) -> None:
