@@ -227,7 +227,10 @@ class Router:
                 contact = await self.contacts.get(conv.contact_id)
             except NotFound:
                 contact = None
+        excluded = exclude | policies.lapsed_operators(conv.hops)
         sticky = await self._sticky(conv, line, contact)
+        if sticky in excluded:
+            sticky = None  # they let it lapse: no waiting for them
         offset = 0
         if rules.strategy is RoutingStrategy.ROUND_ROBIN:
             offset = await self.state.next_turn(team or line.id)
@@ -236,7 +239,7 @@ class Router:
             team_id=team,
             language=contact.language if contact else None,
             sticky_to=sticky,
-            exclude=exclude | policies.lapsed_operators(conv.hops),
+            exclude=excluded,
             rr_offset=offset,
         )
         return policies.rank(cands, request), sticky
