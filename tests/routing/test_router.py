@@ -367,3 +367,17 @@ async def test_a_reopened_manual_conversation_returns_to_its_operator(
     again = await customer_writes(hub, line)
     assert again.assignee_id == ann
     assert (await router_of(hub).state.loads())[ann] == 1
+
+
+async def test_the_worker_runs_the_routing_timers(hub: Hub) -> None:
+    from inbox.worker import hub_jobs
+
+    jobs = {job.name: job for job in hub_jobs(hub)}
+    assert {"routing_sweep", "routing_reconcile"} <= set(jobs)
+    line = await routed_line(hub)
+    conv = await customer_writes(hub, line)
+    ann = await add_operator(hub, "ann")
+    await router_of(hub).state.set_presence(ann.id, Presence.ONLINE.value, router_of(hub).now_ms())
+    await router_of(hub).operator_pool(fresh=True)
+    await jobs["routing_sweep"].run()  # the sweep drains the queue on its own
+    assert (await hub.conversations.get(conv.id)).assignee_id == ann.id
