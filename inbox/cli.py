@@ -20,6 +20,7 @@ from aiohttp import web
 
 from inbox import logconfig
 from inbox.cli_crm import add_crm_commands, add_line_crm_command
+from inbox.cli_routing import add_routing_commands
 from inbox.domain.errors import InboxError
 from inbox.domain.models import ChannelKind, Line, Operator, Role
 from inbox.runtime import resolved
@@ -238,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=_with_hub(cmd_operator_list))
     add_crm_commands(sub)
+    add_routing_commands(sub, line_sub, op_sub, _with_hub)
     return parser
 
 

@@ -50,6 +50,17 @@ class CrmSettings(BaseModel):
     bitrix24: Bitrix24Settings = Bitrix24Settings()
 
 
+class RoutingSettings(BaseModel):
+    """The router: timers, caches and reconciliation (per-line rules live on the line)."""
+
+    sweep_interval_s: float = Field(default=2.0, gt=0)
+    reconcile_interval_s: float = Field(default=30.0, gt=0)
+    heartbeat_timeout_s: float = Field(default=60.0, gt=0)
+    stale_after_s: float = Field(default=10.0, gt=0)
+    cache_s: float = Field(default=2.0, ge=0)
+    drain_batch: int = Field(default=50, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INBOX_",
@@ -84,6 +95,7 @@ class Settings(BaseSettings):
     )
     worker: WorkerSettings = WorkerSettings()
     crm: CrmSettings = CrmSettings()
+    routing: RoutingSettings = RoutingSettings()
 
     @property
     def embedded_needed(self) -> bool:

@@ -48,8 +48,11 @@ from inbox.store.lines import MongoLineRepository
 from inbox.store.messages import MongoMessageRepository
 from inbox.store.mongo import Database, check_server, ensure_indexes, make_client
 from inbox.store.operators import MongoOperatorRepository, MongoTeamRepository
+from inbox.store.presence import MongoAccountOwners, MongoPresenceRepository
 from inbox.store.tokens import MongoTokenRepository
-from routing.manual import ManualRouter
+from routing.router import Router as RedisRouter
+from routing.router import RouterConfig
+from routing.state import RoutingState
 
 log = structlog.get_logger(__name__)
 
@@ -179,6 +182,7 @@ class Hub:
     crm: CrmView
     crm_side: CrmSide
     attachments: AttachmentFetcher
+    routing: RedisRouter | None = None  # the concrete router, for its worker jobs and tools
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
@@ -237,7 +241,25 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             publisher=publisher,
             clock=clock,
         )
-        router = ManualRouter(conversations=conversations, publisher=publisher, clock=clock)
+        rs = settings.routing
+        router = RedisRouter(
+            state=RoutingState(redis, settings.redis_prefix),
+            conversations=conversations,
+            lines=lines,
+            contacts=contacts,
+            operators=MongoOperatorRepository(db),
+            teams=MongoTeamRepository(db),
+            presence=MongoPresenceRepository(db),
+            owners=MongoAccountOwners(db),
+            publisher=publisher,
+            clock=clock,
+            config=RouterConfig(
+                heartbeat_timeout_s=rs.heartbeat_timeout_s,
+                stale_after_s=rs.stale_after_s,
+                cache_s=rs.cache_s,
+                drain_batch=rs.drain_batch,
+            ),
+        )
         crm_side = build_crm(
             db,
             settings,
@@ -290,6 +312,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             crm=crm_side.view,
             crm_side=crm_side,
             attachments=attachments,
+            routing=router,
         )
         hub.ingest.add_hook(attachments)  # after the router: downloads never delay routing
         try:

@@ -37,6 +37,8 @@ def hub_jobs(hub: Hub) -> list[Job]:
         Job("crm_tasks", hub.settings.crm.tasks_interval_s, hub.crm_side.tasks.fire_due),
         # Retries of attachment downloads (the first try runs right after ingest).
         Job("attachment_fetch", ws.heal_interval_s, hub.attachments.sweep),
+        Job("routing_sweep", hub.settings.routing.sweep_interval_s, hub.router.sweep),
+        Job("routing_reconcile", hub.settings.routing.reconcile_interval_s, hub.router.reconcile),
     ]
 
 

@@ -170,6 +170,7 @@ class RoutingStrategy(StrEnum):
     ROUND_ROBIN = "round_robin"
     LEAST_BUSY = "least_busy"
     MANUAL = "manual"
+    CAPACITY = "capacity"  # the operator with the most free room (lowest open / max_open)
 
 
 class RoutingRules(Model):
@@ -181,6 +182,8 @@ class RoutingRules(Model):
     no_reply_timeout_s: int = Field(default=120, ge=1)
     max_hops: int = Field(default=3, ge=0)
     offline_grace_s: int | None = Field(default=300, ge=0)  # None: keep chats of offline operators
+    sticky_owner: bool = True  # B2B lines: the account owner counts as the returning operator
+    escalate_to_manager: bool = True  # out of hops: the team's manager is told (flag + event)
 
 
 class CrmCreate(StrEnum):
@@ -256,6 +259,8 @@ class Conversation(Model):
     unread_count: int = 0
     hops: tuple[Hop, ...] = ()
     needs_attention: bool = False  # set when reassignment ran out of hops
+    queued_at: datetime | None = None  # when it last entered the unassigned queue (router)
+    reply_due_at: datetime | None = None  # the assignee must answer by then (router)
     lead_id: str | None = None
     deal_id: str | None = None
 

@@ -6,6 +6,7 @@ Concrete parts live in ``inbox.store`` (MongoDB, Redis), ``connectors/*``, ``rou
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -119,8 +120,34 @@ class ConversationRepository(Protocol):
         team_id: str | None,
         hop: Hop,
         needs_attention: bool = False,
+        reply_due_at: datetime | None = None,
     ) -> Conversation | None:
-        """Change the assignee only if it is still ``expected``; None when it was not."""
+        """Change the assignee only if it is still ``expected``; None when it was not.
+
+        Releasing (``assignee=None``) also stamps ``queued_at``; ``reply_due_at`` is kept as given.
+        """
+        ...
+
+    async def queue(
+        self, *, line_ids: Sequence[str] | None = None, limit: int = 100
+    ) -> builtins.list[Conversation]:
+        """Open unassigned conversations not flagged, by priority then waiting time."""
+        ...
+
+    async def assignments(self) -> builtins.list[tuple[str, str]]:
+        """``(conversation_id, assignee_id)`` of every active assigned conversation."""
+        ...
+
+    async def set_reply_due(
+        self, conversation_id: str, due: datetime | None, *, only_if_unset: bool = False
+    ) -> None: ...
+
+    async def reply_overdue(self, now: datetime, limit: int = 100) -> builtins.list[Conversation]:
+        """Active assigned conversations whose ``reply_due_at`` has passed, oldest first."""
+        ...
+
+    async def last_served_by(self, contact_id: str, line_id: str) -> tuple[str, datetime] | None:
+        """Who last had a conversation of this contact on this line, and when it ended."""
         ...
 
 
@@ -187,6 +214,24 @@ class TeamRepository(Protocol):
     async def add(self, team: Team) -> Team: ...
     async def get(self, team_id: str) -> Team: ...
     async def list(self) -> list[Team]: ...
+
+
+class PresenceRepository(Protocol):
+    """Durable operator presence: the router's Redis view is rebuilt from it after a restart."""
+
+    async def set(self, operator_id: str, presence: Presence, at: datetime) -> bool:
+        """Store a presence; True when it changed (``at`` becomes its ``since``)."""
+        ...
+
+    async def all(self) -> dict[str, tuple[Presence, datetime]]:
+        """Every operator's stored presence and since when."""
+        ...
+
+
+class AccountOwners(Protocol):
+    """The operator who owns a customer's account (contact owner, else company owner)."""
+
+    async def owner_of(self, contact: Contact) -> str | None: ...
 
 
 # ---------------------------------------------------------------- infrastructure
@@ -302,6 +347,22 @@ class Router(Protocol):
     async def set_presence(self, operator_id: str, presence: Presence) -> None: ...
 
     async def heartbeat(self, operator_id: str) -> None: ...
+
+    async def assign(
+        self, conversation_id: str, operator_id: str, *, by: str | None, note: str | None = None
+    ) -> Conversation:
+        """A manager assigns a conversation, whoever has it now (capacity still applies)."""
+        ...
+
+    async def queue(self, limit: int = 100) -> builtins.list[Conversation]: ...
+
+    async def reconcile(self) -> int:
+        """Rebuild the fast view (Redis) from MongoDB; returns how many entries it fixed."""
+        ...
+
+    async def sweep(self) -> int:
+        """Timers: presence timeouts, offline grace, no-reply, opening hours, the queue."""
+        ...
 
 
 class CrmView(Protocol):

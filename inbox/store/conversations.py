@@ -7,10 +7,12 @@ line, whatever the number of processes racing to create it.
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo import DESCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from inbox.domain.errors import Conflict, NotFound
@@ -74,6 +76,7 @@ class MongoConversationRepository:
                                 "updated_at": now,
                                 "resolved_at": None,
                                 "needs_attention": False,
+                                "queued_at": now,
                             },
                             "$inc": {"reopen_count": 1},
                         },
@@ -89,6 +92,7 @@ class MongoConversationRepository:
                 channel=line.kind,
                 contact_id=contact.id,
                 team_id=line.routing.team_id,
+                queued_at=now,
                 source=source,
                 subject=subject,
                 created_at=now,
@@ -209,18 +213,80 @@ class MongoConversationRepository:
         team_id: str | None,
         hop: Hop,
         needs_attention: bool = False,
+        reply_due_at: datetime | None = None,
     ) -> Conversation | None:
+        change: dict[str, Any] = {
+            "assignee_id": assignee,
+            "team_id": team_id,
+            "assigned_at": hop.at if assignee else None,
+            "updated_at": hop.at,
+            "needs_attention": needs_attention,
+            "reply_due_at": reply_due_at,
+        }
+        if assignee is None:
+            change["queued_at"] = hop.at
         result = await self._c.update_one(
             {"_id": conversation_id, "assignee_id": expected},
-            {
-                "$set": {
-                    "assignee_id": assignee,
-                    "team_id": team_id,
-                    "assigned_at": hop.at if assignee else None,
-                    "updated_at": hop.at,
-                    "needs_attention": needs_attention,
-                },
-                "$push": {"hops": hop.model_dump()},
-            },
+            {"$set": change, "$push": {"hops": hop.model_dump()}},
         )
         return await self.get(conversation_id) if result.modified_count == 1 else None
+
+    async def queue(
+        self, *, line_ids: Sequence[str] | None = None, limit: int = 100
+    ) -> builtins.list[Conversation]:
+        query: dict[str, Any] = {
+            "active": True,
+            "assignee_id": None,
+            "status": ConversationStatus.OPEN.value,
+            "needs_attention": {"$ne": True},
+        }
+        if line_ids is not None:
+            query["line_id"] = {"$in": list(line_ids)}
+        cursor = (
+            self._c.find(query)
+            .sort([("priority", DESCENDING), ("queued_at", ASCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [from_doc(Conversation, d) async for d in cursor]
+
+    async def assignments(self) -> builtins.list[tuple[str, str]]:
+        cursor = self._c.find(
+            {"active": True, "assignee_id": {"$type": "string"}}, {"assignee_id": 1}
+        )
+        return [(d["_id"], d["assignee_id"]) async for d in cursor]
+
+    async def set_reply_due(
+        self, conversation_id: str, due: datetime | None, *, only_if_unset: bool = False
+    ) -> None:
+        query: dict[str, Any] = {"_id": conversation_id}
+        if only_if_unset:
+            query["reply_due_at"] = None
+        await self._c.update_one(query, {"$set": {"reply_due_at": due}})
+
+    async def reply_overdue(self, now: datetime, limit: int = 100) -> builtins.list[Conversation]:
+        cursor = (
+            self._c.find(
+                {
+                    "active": True,
+                    "reply_due_at": {"$lte": now},
+                    "assignee_id": {"$type": "string"},
+                }
+            )
+            .sort("reply_due_at", ASCENDING)
+            .limit(limit)
+        )
+        return [from_doc(Conversation, d) async for d in cursor]
+
+    async def last_served_by(self, contact_id: str, line_id: str) -> tuple[str, datetime] | None:
+        doc = await self._c.find_one(
+            {
+                "line_id": line_id,
+                "contact_id": contact_id,
+                "status": ConversationStatus.RESOLVED.value,
+                "assignee_id": {"$type": "string"},
+            },
+            sort=[("resolved_at", DESCENDING)],
+        )
+        if doc is None or doc.get("resolved_at") is None:
+            return None
+        return doc["assignee_id"], doc["resolved_at"]

@@ -81,6 +81,16 @@ INDEXES: dict[str, list[IndexModel]] = {
             "queue_by_team",
         ),
         _ix([("contact_id", ASCENDING), ("created_at", DESCENDING)], "by_contact"),
+        _ix(
+            [("assignee_id", ASCENDING), ("priority", DESCENDING), ("queued_at", ASCENDING)],
+            "routing_queue",
+            partialFilterExpression={"active": True},
+        ),
+        _ix(
+            [("reply_due_at", ASCENDING)],
+            "routing_reply_due",
+            partialFilterExpression={"active": True},
+        ),
     ],
     "contacts": [
         _ix(
@@ -97,6 +107,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "operators": [_ix([("login", ASCENDING)], "uniq_login", unique=True)],
     "teams": [_ix([("name", ASCENDING)], "by_name")],
+    "operator_presence": [_ix([("presence", ASCENDING)], "by_presence")],
     "lines": [_ix([("kind", ASCENDING)], "by_kind")],
     "api_tokens": [_ix([("digest", ASCENDING)], "uniq_digest", unique=True)],
     # CRM side (issue 6): one lead or deal per conversation, one deal per converted lead.

@@ -8,7 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from aiohttp import web
 
 from inbox.settings import Settings
-from inbox.web import crm_api, health, webhooks
+from inbox.web import crm_api, health, routing_api, webhooks
 from inbox.web.auth import auth_middleware
 from inbox.web.keys import HUB
 from inbox.web.middleware import errors_to_json, request_context
@@ -30,4 +30,5 @@ def build_app(settings: Settings, hub_factory: HubFactory = open_hub) -> web.App
     app.add_routes(health.routes)
     app.add_routes(webhooks.routes)
     app.add_routes(crm_api.routes)
+    app.add_routes(routing_api.routes)
     return app
