@@ -21,6 +21,28 @@ class WorkerSettings(BaseModel):
     heal_after_s: float = Field(default=30.0, ge=0)
 
 
+class UiSettings(BaseModel):
+    """The operator inbox: sessions, login limits, uploads and the live feed."""
+
+    session_ttl_s: int = Field(default=12 * 3600, gt=0)
+    login_max_attempts: int = Field(default=5, gt=0)
+    login_window_s: int = Field(default=300, gt=0)
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    upload_types: tuple[str, ...] = (
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "audio/ogg",
+        "audio/mpeg",
+        "video/mp4",
+    )
+    events_maxlen: int = Field(default=10_000, gt=0)
+    ws_heartbeat_s: float = Field(default=25.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INBOX_",
@@ -54,6 +76,7 @@ class Settings(BaseSettings):
         default=None, description="Signs session cookies; unset: a random key per start"
     )
     worker: WorkerSettings = WorkerSettings()
+    ui: UiSettings = UiSettings()
 
     @property
     def embedded_needed(self) -> bool:

@@ -26,14 +26,17 @@ from inbox.domain.ports import Connector, CrmView, Router
 from inbox.services.ingest import Ingest
 from inbox.services.outbound import Replier, Sender
 from inbox.settings import Settings
+from inbox.store.canned import MongoCannedRepository
 from inbox.store.contacts import MongoContactRepository
 from inbox.store.conversations import MongoConversationRepository
 from inbox.store.events import RedisEventPublisher
 from inbox.store.files import GridFsFileStore
+from inbox.store.inbox import MongoInboxQueries
 from inbox.store.lines import MongoLineRepository
 from inbox.store.messages import MongoMessageRepository
 from inbox.store.mongo import Database, check_server, ensure_indexes, make_client
 from inbox.store.operators import MongoOperatorRepository, MongoTeamRepository
+from inbox.store.sessions import RedisLoginLimiter, RedisSessionStore
 from inbox.store.tokens import MongoTokenRepository
 from routing.manual import ManualRouter
 
@@ -92,6 +95,10 @@ class Hub:
     sender: Sender
     router: Router
     crm: CrmView
+    inbox: MongoInboxQueries
+    canned: MongoCannedRepository
+    sessions: RedisSessionStore
+    login_limiter: RedisLoginLimiter
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
@@ -137,7 +144,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         contacts = MongoContactRepository(db)
         conversations = MongoConversationRepository(db)
         messages = MongoMessageRepository(db)
-        publisher = RedisEventPublisher(redis, settings.redis_prefix)
+        publisher = RedisEventPublisher(redis, settings.redis_prefix, settings.ui.events_maxlen)
         connectors = build_connectors(http)
         router = ManualRouter(conversations=conversations, publisher=publisher, clock=clock)
         hub = Hub(
@@ -179,6 +186,15 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             ),
             router=router,
             crm=ConversationsOnlyView(contacts=contacts, conversations=conversations),
+            inbox=MongoInboxQueries(db),
+            canned=MongoCannedRepository(db),
+            sessions=RedisSessionStore(redis, settings.redis_prefix, settings.ui.session_ttl_s),
+            login_limiter=RedisLoginLimiter(
+                redis,
+                settings.redis_prefix,
+                settings.ui.login_max_attempts,
+                settings.ui.login_window_s,
+            ),
         )
         try:
             yield hub

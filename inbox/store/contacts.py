@@ -13,6 +13,7 @@ from inbox.domain.inbound import ContactUpdate, InboundMessage
 from inbox.domain.models import ChannelIdentity, Contact, Line, identity_key
 from inbox.store.docs import from_doc, to_doc
 from inbox.store.mongo import Database
+from inbox.store.search import words
 
 _UPSERT_TRIES = 5
 
@@ -22,6 +23,7 @@ def contact_doc(contact: Contact) -> dict[str, Any]:
     doc = to_doc(contact)
     doc["identity_keys"] = [i.key for i in contact.identities]
     doc["name_lower"] = contact.name.lower()
+    doc["name_words"] = words(contact.name)
     return doc
 
 

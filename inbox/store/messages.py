@@ -18,6 +18,7 @@ from inbox.domain.errors import NotFound
 from inbox.domain.models import DELIVERY_RANK, DeliveryStatus, Direction, Message
 from inbox.store.docs import from_doc, to_doc
 from inbox.store.mongo import Database
+from inbox.store.search import words
 
 _SENDABLE = [DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value]
 
@@ -28,6 +29,7 @@ class MongoMessageRepository:
 
     async def insert(self, message: Message) -> tuple[Message, bool]:
         doc = to_doc(message)
+        doc["search_words"] = words(message.text)
         if message.direction is Direction.IN:
             doc["hooks_done"] = False
         elif message.status in (DeliveryStatus.PENDING, DeliveryStatus.RETRYING):
@@ -69,7 +71,7 @@ class MongoMessageRepository:
             # The condition makes concurrent replays of one edit apply once.
             {"_id": current.id, "edited_at": current.edited_at},
             {
-                "$set": {"text": text, "edited_at": edited_at},
+                "$set": {"text": text, "edited_at": edited_at, "search_words": words(text)},
                 "$push": {"versions": {"text": current.text, "edited_at": edited_at}},
             },
         )

@@ -57,6 +57,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             "hooks_pending",
             partialFilterExpression={"hooks_done": False},
         ),
+        _ix([("search_words", ASCENDING)], "by_search_words"),
+        _ix([("attachments.file_id", ASCENDING)], "by_file_id"),
     ],
     "conversations": [
         # At most one active (not resolved) conversation per customer and line.
@@ -77,6 +79,7 @@ INDEXES: dict[str, list[IndexModel]] = {
             "queue_by_team",
         ),
         _ix([("contact_id", ASCENDING), ("created_at", DESCENDING)], "by_contact"),
+        _ix([("updated_at", DESCENDING), ("_id", DESCENDING)], "inbox_recent"),
     ],
     "contacts": [
         _ix(
@@ -88,11 +91,13 @@ INDEXES: dict[str, list[IndexModel]] = {
         _ix([("phones", ASCENDING)], "by_phone"),
         _ix([("emails", ASCENDING)], "by_email"),
         _ix([("name_lower", ASCENDING)], "by_name"),
+        _ix([("name_words", ASCENDING)], "by_name_words"),
     ],
     "operators": [_ix([("login", ASCENDING)], "uniq_login", unique=True)],
     "teams": [_ix([("name", ASCENDING)], "by_name")],
     "lines": [_ix([("kind", ASCENDING)], "by_kind")],
     "api_tokens": [_ix([("digest", ASCENDING)], "uniq_digest", unique=True)],
+    "canned_responses": [_ix([("team_id", ASCENDING), ("title", ASCENDING)], "by_team_title")],
 }
 
 
