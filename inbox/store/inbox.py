@@ -61,7 +61,7 @@ class MongoInboxQueries:
         """Conversations whose contact or whose messages match every word of ``q``."""
         terms = words(q)[:5]
         if not terms:
-            return {}
+            return {"_id": {"$in": []}}  # nothing searchable in the query: no match
         contact_query: list[dict[str, Any]] = [
             {"$and": [{"name_words": prefix_regex(t)} for t in terms]}
         ]
@@ -69,7 +69,7 @@ class MongoInboxQueries:
             contact_query.append({"emails": prefix_regex(q.strip().casefold())})
         phone = digits(q)
         if len(phone) >= 4:
-            contact_query.append({"phones": {"$regex": r"^\+?" + phone}})
+            contact_query.append({"phone_suffixes": prefix_regex(phone)})
         contact_ids = [
             d["_id"]
             async for d in self._contacts.find({"$or": contact_query}, {"_id": 1}).limit(
@@ -124,9 +124,7 @@ class MongoInboxQueries:
                 }
             )
         if flt.q and flt.q.strip():
-            clause = await self._search_clause(flt.q)
-            if clause:
-                clauses.append(clause)
+            clauses.append(await self._search_clause(flt.q))
         return {"$and": clauses} if clauses else {}
 
     async def list_conversations(

@@ -92,6 +92,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         _ix([("emails", ASCENDING)], "by_email"),
         _ix([("name_lower", ASCENDING)], "by_name"),
         _ix([("name_words", ASCENDING)], "by_name_words"),
+        _ix([("phone_suffixes", ASCENDING)], "by_phone_suffix"),
     ],
     "operators": [_ix([("login", ASCENDING)], "uniq_login", unique=True)],
     "teams": [_ix([("name", ASCENDING)], "by_name")],

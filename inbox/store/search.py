@@ -33,3 +33,14 @@ def prefix_regex(word: str) -> dict[str, str]:
 
 def digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
+
+
+def phone_suffixes(phones: tuple[str, ...] | list[str]) -> list[str]:
+    """Every digit suffix (4+ digits) of each phone: "050 123" then finds "+380501234567"
+    with an anchored regex, whatever country prefix the number was stored with."""
+    out: dict[str, None] = {}
+    for phone in phones:
+        number = digits(phone)
+        for start in range(max(0, len(number) - 3)):
+            out.setdefault(number[start:], None)
+    return list(out)

@@ -78,12 +78,17 @@ class LiveFeed:
         self._block_ms = block_ms
         self._subscribers: set[Subscriber] = set()
         self.sockets: set[web.WebSocketResponse] = set()
+        self._stopping = False
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.add(subscriber)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
+
+    @property
+    def block_s(self) -> float:
+        return self._block_ms / 1000
 
     @property
     def subscriber_count(self) -> int:
@@ -102,9 +107,12 @@ class LiveFeed:
         entries: Any = await self._redis.xrange(self.stream, min=f"({last_id}", count=limit)
         return [decode(eid, f) for eid, f in entries]
 
+    def stop(self) -> None:
+        self._stopping = True
+
     async def run(self) -> None:
         last = await self.newest_id()
-        while True:
+        while not self._stopping:
             try:
                 reply: Any = await self._redis.xread(
                     {self.stream: last}, block=self._block_ms, count=500
@@ -112,6 +120,8 @@ class LiveFeed:
             except asyncio.CancelledError:
                 raise
             except Exception:  # the reader loop: log, back off, keep serving
+                if self._stopping:
+                    return
                 log.exception("live_read_failed")
                 await asyncio.sleep(1)
                 continue
@@ -139,8 +149,10 @@ def setup_live(
         yield
         for ws in list(feed.sockets):
             await ws.close(code=1001, message=b"server shutdown")
+        # redis-py may absorb a cancellation inside a blocking read, so the loop also checks
+        # a flag, and shutdown waits at most one block period for it.
+        feed.stop()
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await asyncio.wait({task}, timeout=feed.block_s + 1)
 
     app.cleanup_ctx.append(ctx)
