@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 from aiohttp import ClientWebSocketResponse, WSServerHandshakeError
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -128,17 +129,13 @@ async def test_typing_warns_others_in_the_same_conversation(client: TestClient, 
 
 async def test_socket_needs_auth_and_same_origin_for_cookies(client: TestClient, hub: Hub) -> None:
     world = await make_world(hub)
-    try:
+    with pytest.raises(WSServerHandshakeError) as anonymous:
         await client.ws_connect("/api/v1/ws")
-        raise AssertionError("an anonymous socket was accepted")
-    except WSServerHandshakeError as e:
-        assert e.status == 401
+    assert anonymous.value.status == 401
     await login(client, world.op_a.login)
-    try:
+    with pytest.raises(WSServerHandshakeError) as foreign:
         await client.ws_connect("/api/v1/ws", headers={"Origin": "https://evil.example"})
-        raise AssertionError("a cross-origin cookie socket was accepted")
-    except WSServerHandshakeError as e:
-        assert e.status == 403
+    assert foreign.value.status == 403
     ws = await client.ws_connect(
         "/api/v1/ws", headers={"Origin": str(client.make_url("/")).rstrip("/")}
     )
