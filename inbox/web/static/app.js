@@ -6,9 +6,10 @@ const state = {
   me: null, csrf: null, tab: "mine", items: [], cursor: null, current: null,
   messages: new Map(), olderCursor: null, directory: { operators: [], teams: [] }, canned: [],
   lastEventId: null, ws: null, wsRetry: 0, refreshTimer: null, collisionTimer: null,
-  typingSentAt: 0,
+  typingSentAt: 0, statuses: new Map(),
 };
 const CHANNELS = new Set(["telegram", "viber", "instagram", "email", "api"]);
+const RANK = { received: 0, pending: 1, retrying: 2, sent: 3, delivered: 4, read: 5, failed: 6 };
 const TICKS = { pending: "🕓", retrying: "🕓", sent: "✓", delivered: "✓✓", read: "✓✓", failed: "⚠" };
 
 const $ = (id) => document.getElementById(id);
@@ -27,6 +28,11 @@ function el(tag, props = {}, ...children) {
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return node;
+}
+
+// Like replaceChildren, but flattens arrays and skips empty parts (as el() does).
+function fill(node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
 }
 
 function safeUrl(url) {
@@ -192,13 +198,14 @@ async function openConversation(id) {
   state.currentContact = item.contact;
   state.currentLine = item.line_name;
   state.messages = new Map();
-  for (const m of page.items.slice().reverse()) state.messages.set(m.id, m);
+  for (const m of page.items.slice().reverse()) mergeMessage(m);
   state.olderCursor = page.next_before;
   $("empty-chat").hidden = true;
   $("chat").hidden = false;
   $("collision").hidden = true;
   renderHead();
   renderMessages(true);
+  state.card = card;
   renderContact(card);
   renderList();
   sendWs({ type: "viewing", conversation_id: id });
@@ -249,6 +256,20 @@ function bubble(m) {
     el("div", { class: "meta" }, timeOf(m.created_at), " ", tick(m)));
 }
 
+// A message can reach the page three ways (the reply's answer, message.created, and
+// message.status) in any order; delivery statuses only move forward, as on the server.
+function mergeMessage(m) {
+  let merged = { ...state.messages.get(m.id), ...m };
+  const old = state.messages.get(m.id);
+  const late = state.statuses.get(m.id);
+  for (const candidate of [old, late]) {
+    if (candidate && RANK[candidate.status] > RANK[merged.status]) {
+      merged = { ...merged, status: candidate.status, error: candidate.error ?? merged.error };
+    }
+  }
+  state.messages.set(m.id, merged);
+}
+
 function renderMessages(scroll) {
   const box = $("messages");
   const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
@@ -273,7 +294,7 @@ function renderContact(card) {
   const contact = card.contact;
   const timeline = card.overview.timeline || [];
   const crm = timeline.filter((i) => i.type === "lead" || i.type === "deal");
-  box.replaceChildren(
+  fill(box,
     el("h2", {}, contact.name),
     el("section", {},
       el("h3", {}, t("channels")),
@@ -296,7 +317,7 @@ function renderContact(card) {
 
 function renderCanned() {
   const select = $("canned");
-  select.replaceChildren(el("option", { value: "" }, t("canned")), state.canned.map((c) => el("option", { value: c.id }, c.title)));
+  fill(select, el("option", { value: "" }, t("canned")), state.canned.map((c) => el("option", { value: c.id }, c.title)));
 }
 
 async function act(path, body) {
@@ -326,7 +347,7 @@ async function onSend(event) {
     } else {
       out = await api("POST", `/conversations/${state.current.id}/${note ? "notes" : "messages"}`, { text });
     }
-    state.messages.set(out.message.id, out.message);
+    mergeMessage(out.message);
     renderMessages(true);
     $("reply").value = "";
     $("file").value = "";
@@ -395,7 +416,7 @@ function onEvent(event) {
     case "message.created":
     case "message.updated": {
       const m = event.data.message;
-      if (here) { state.messages.set(m.id, m); renderMessages(false); }
+      if (here) { mergeMessage(m); renderMessages(false); }
       if (m.direction === "in" && event.assignee_id === state.me.id && (!here || document.hidden)) {
         notify(t("conversation"), m.text || "");
       }
@@ -403,8 +424,10 @@ function onEvent(event) {
       break;
     }
     case "message.status": {
+      const update = { status: event.data.status, error: event.data.error };
+      state.statuses.set(event.data.message_id, update);
       const m = here && state.messages.get(event.data.message_id);
-      if (m) { state.messages.set(m.id, { ...m, status: event.data.status, error: event.data.error }); renderMessages(false); }
+      if (m) { mergeMessage({ ...m, ...update }); renderMessages(false); }
       break;
     }
     case "conversation.assigned": {
@@ -512,7 +535,8 @@ function bind() {
     setLocale(state.me.locale);
     renderList();
     renderCanned();
-    if (state.current) renderHead();
+    liveState(state.ws?.readyState === WebSocket.OPEN);
+    if (state.current) { renderHead(); renderMessages(false); renderContact(state.card); }
   });
   document.addEventListener("keydown", onKey);
   setInterval(() => sendWs({ type: "heartbeat" }), 20000);
