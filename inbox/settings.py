@@ -41,6 +41,7 @@ class UiSettings(BaseModel):
     )
     events_maxlen: int = Field(default=10_000, gt=0)
     ws_heartbeat_s: float = Field(default=25.0, gt=0)
+    snooze_check_s: float = Field(default=30.0, gt=0)
 
 
 class Settings(BaseSettings):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from inbox.services.snooze import wake_snoozed
 from inbox.wiring import Hub
 
 log = structlog.get_logger(__name__)
@@ -33,6 +34,11 @@ def hub_jobs(hub: Hub) -> list[Job]:
     return [
         Job("outbound_drain", ws.outbound_interval_s, hub.sender.drain),
         Job("ingest_heal", ws.heal_interval_s, lambda: hub.ingest.heal(ws.heal_after_s)),
+        Job(
+            "snooze_wake",
+            hub.settings.ui.snooze_check_s,
+            lambda: wake_snoozed(hub.inbox, hub.publisher, hub.clock),
+        ),
     ]
 
 

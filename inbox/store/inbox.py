@@ -174,3 +174,19 @@ class MongoInboxQueries:
             {"status": ConversationStatus.SNOOZED.value, "snoozed_until": {"$lte": now}}
         ).limit(limit)
         return [from_doc(Conversation, d) async for d in cursor]
+
+    async def wake(self, conversation_id: str, now: datetime) -> Conversation | None:
+        result = await self._conversations.update_one(
+            {"_id": conversation_id, "status": ConversationStatus.SNOOZED.value},
+            {
+                "$set": {
+                    "status": ConversationStatus.OPEN.value,
+                    "snoozed_until": None,
+                    "updated_at": now,
+                }
+            },
+        )
+        if result.modified_count != 1:
+            return None
+        doc = await self._conversations.find_one({"_id": conversation_id})
+        return from_doc(Conversation, doc) if doc else None
