@@ -49,26 +49,32 @@ def decode(entry_id: Any, fields: Any) -> tuple[str, dict[str, Any]]:
     return sid, event
 
 
+def frame_text(sid: str, event: dict[str, Any]) -> str:
+    """The socket frame of one stream entry: the event with its stream id."""
+    return json.dumps({"id": sid, **event}, separators=(",", ":"), ensure_ascii=False)
+
+
 @dataclass(eq=False)
 class Subscriber:
     """One socket's inbox of events; ``accepts`` is its audience filter."""
 
     accepts: Callable[[dict[str, Any]], bool]
-    queue: asyncio.Queue[tuple[str, dict[str, Any]]] = field(
+    queue: asyncio.Queue[tuple[str, dict[str, Any], str]] = field(
         default_factory=lambda: asyncio.Queue(QUEUE_MAX)
     )
     overflowed: bool = False
 
-    def offer(self, sid: str, event: dict[str, Any]) -> None:
+    def offer(self, sid: str, event: dict[str, Any], text: str) -> None:
+        """Queue one event (``text`` is its frame, serialized once for all sockets)."""
         if self.overflowed or not self.accepts(event):
             return
         try:
-            self.queue.put_nowait((sid, event))
+            self.queue.put_nowait((sid, event, text))
         except asyncio.QueueFull:
             # A stuck browser: stop queueing; its socket closes and it catches up on reconnect.
             self.overflowed = True
             with contextlib.suppress(asyncio.QueueFull):
-                self.queue.put_nowait(("", {"type": "_overflow"}))
+                self.queue.put_nowait(("", {"type": "_overflow"}, ""))
 
 
 class LiveFeed:
@@ -129,8 +135,9 @@ class LiveFeed:
                 for entry_id, fields in entries:
                     sid, event = decode(entry_id, fields)
                     last = sid
+                    text = frame_text(sid, event)
                     for subscriber in list(self._subscribers):
-                        subscriber.offer(sid, event)
+                        subscriber.offer(sid, event, text)
 
 
 LIVE = web.AppKey("live", LiveFeed)

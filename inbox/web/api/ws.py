@@ -32,7 +32,15 @@ from inbox.web.api.registry import ApiRoutes
 from inbox.web.api.scope import Scope, visible_conversation
 from inbox.web.auth import SESSION_ID
 from inbox.web.keys import HUB
-from inbox.web.live import EPHEMERAL, LIVE, LiveFeed, Subscriber, id_key, valid_id
+from inbox.web.live import (
+    EPHEMERAL,
+    LIVE,
+    LiveFeed,
+    Subscriber,
+    frame_text,
+    id_key,
+    valid_id,
+)
 from inbox.wiring import Hub
 
 log = structlog.get_logger(__name__)
@@ -47,10 +55,6 @@ def same_origin(request: web.Request) -> bool:
     if origin is None:
         return True  # not a browser
     return urlsplit(origin).netloc == request.host
-
-
-def frame(sid: str, event: dict[str, Any]) -> dict[str, Any]:
-    return {"id": sid, **event}
 
 
 @api.route("GET", "/ws", summary="The live event socket (WebSocket upgrade)")
@@ -102,16 +106,16 @@ async def _write(
                     break  # newer ones come from the queue
                 if event.get("type") in EPHEMERAL or not subscriber.accepts(event):
                     continue
-                await ws.send_json(frame(sid, event))
+                await ws.send_str(frame_text(sid, event))
     while True:
-        sid, event = await subscriber.queue.get()
+        sid, event, text = await subscriber.queue.get()
         if event.get("type") == "_overflow":
             await ws.close(code=1013, message=b"too slow; reconnect with last_event_id")
             return
         if id_key(sid) <= sent:
             continue  # already replayed
         sent = id_key(sid)
-        await ws.send_json(frame(sid, event))
+        await ws.send_str(text)
 
 
 async def _read(ws: web.WebSocketResponse, hub: Hub, scope: Scope) -> None:
