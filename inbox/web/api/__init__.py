@@ -9,7 +9,7 @@ from aiohttp import web
 
 from inbox.web.api import admin, auth_api, canned, conversations, messages, ws
 from inbox.web.api.openapi import build_openapi
-from inbox.web.api.registry import ApiRoute, ApiRoutes, respond
+from inbox.web.api.registry import ApiRoute, ApiRoutes
 from inbox.web.keys import HUB
 from inbox.web.live import setup_live
 
@@ -37,21 +37,20 @@ def _version() -> str:
         return "0"
 
 
-_SPEC: dict[str, Any] = {}
+OPENAPI = web.AppKey("openapi", dict[str, Any])
 
 
 @openapi_routes.route("GET", "/openapi.json", summary="This document", public=True)
 async def openapi(request: web.Request) -> web.StreamResponse:
-    if not _SPEC:
-        _SPEC.update(build_openapi(api_routes(), _version()))
-    return web.json_response(_SPEC)
+    return web.json_response(request.app[OPENAPI])
 
 
 def setup_api(app: web.Application) -> None:
     """Add every API route and the live feed to the app (after the hub's cleanup_ctx)."""
     for module in MODULES:
         app.add_routes(module.table)
+    app[OPENAPI] = build_openapi(api_routes(), _version())
     setup_live(app, lambda a: (a[HUB].redis, a[HUB].publisher.stream))
 
 
-__all__ = ["api_routes", "respond", "setup_api"]
+__all__ = ["OPENAPI", "api_routes", "setup_api"]

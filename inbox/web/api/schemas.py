@@ -8,7 +8,6 @@ from typing import Any
 from pydantic import Field
 
 from inbox.domain.models import (
-    BusinessHours,
     CannedResponse,
     ChannelKind,
     Contact,
@@ -20,7 +19,6 @@ from inbox.domain.models import (
     Operator,
     Presence,
     Role,
-    RoutingRules,
     Team,
 )
 from inbox.web.api.registry import Body
@@ -272,6 +270,3 @@ class TeamOut(Body):
 
 class TeamList(Body):
     items: list[Team]
-
-
-__all__ = ["BusinessHours", "RoutingRules"]

@@ -26,7 +26,6 @@ from aiohttp import WSMsgType, web
 from inbox.domain.errors import Forbidden, NotFound
 from inbox.domain.events import Event
 from inbox.domain.models import Presence
-from inbox.web.api.auth_api import publish_presence
 from inbox.web.api.conversations import caller_scope
 from inbox.web.api.registry import ApiRoutes
 from inbox.web.api.scope import Scope, visible_conversation
@@ -169,6 +168,3 @@ async def _on_client(
         )
     elif kind == "heartbeat":
         await hub.router.heartbeat(operator.id)
-
-
-__all__ = ["publish_presence"]
