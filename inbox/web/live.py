@@ -6,6 +6,10 @@ newest id at start) and offers every entry to its subscribers; each subscriber f
 its operator's audience and writes to its WebSocket. So any number of web processes serve
 any number of operators, and a browser reconnecting anywhere catches up with ``XRANGE``
 from the last id it saw (see ``inbox.web.api.ws``).
+
+Ephemeral signals (typing, viewing, presence) go over Redis pub/sub on
+``{prefix}live`` instead: they reach every process just the same, but never take room in
+the stream that reconnecting browsers catch up from, and they carry no stream id.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any
 import structlog
 from aiohttp import web
 from redis.asyncio import Redis
+
+from inbox.domain.events import Event
 
 log = structlog.get_logger(__name__)
 
@@ -78,9 +84,10 @@ class Subscriber:
 
 
 class LiveFeed:
-    def __init__(self, redis: Redis, stream: str, *, block_ms: int = 1000) -> None:
+    def __init__(self, redis: Redis, stream: str, channel: str, *, block_ms: int = 1000) -> None:
         self._redis = redis
         self.stream = stream
+        self.channel = channel
         self._block_ms = block_ms
         self._subscribers: set[Subscriber] = set()
         self.sockets: set[web.WebSocketResponse] = set()
@@ -116,6 +123,38 @@ class LiveFeed:
     def stop(self) -> None:
         self._stopping = True
 
+    async def publish_ephemeral(self, event: Event) -> None:
+        """Send a typing/viewing/presence signal to every web process's sockets."""
+        payload = json.dumps(event.model_dump(mode="json"), separators=(",", ":"))
+        await self._redis.publish(self.channel, payload)
+
+    async def run_ephemeral(self) -> None:
+        pubsub = self._redis.pubsub()
+        await pubsub.subscribe(self.channel)
+        try:
+            while not self._stopping:
+                try:
+                    msg = await pubsub.get_message(
+                        ignore_subscribe_messages=True, timeout=self.block_s
+                    )
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # the reader loop: log, back off, keep serving
+                    if self._stopping:
+                        return
+                    log.exception("live_pubsub_failed")
+                    await asyncio.sleep(1)
+                    continue
+                if msg is None or msg.get("type") != "message":
+                    continue
+                event: dict[str, Any] = json.loads(msg["data"])
+                text = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+                for subscriber in list(self._subscribers):
+                    subscriber.offer("", event, text)
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+
     async def run(self) -> None:
         last = await self.newest_id()
         while not self._stopping:
@@ -144,22 +183,26 @@ LIVE = web.AppKey("live", LiveFeed)
 
 
 def setup_live(
-    app: web.Application, redis_of: Callable[[web.Application], tuple[Redis, str]]
+    app: web.Application, redis_of: Callable[[web.Application], tuple[Redis, str, str]]
 ) -> None:
     """Start the feed after the hub opened; stop it and close sockets on shutdown."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        redis, stream = redis_of(app)
-        feed = LiveFeed(redis, stream)
+        redis, stream, channel = redis_of(app)
+        feed = LiveFeed(redis, stream, channel)
         app[LIVE] = feed
-        task = asyncio.create_task(feed.run(), name="live_feed")
+        tasks = {
+            asyncio.create_task(feed.run(), name="live_feed"),
+            asyncio.create_task(feed.run_ephemeral(), name="live_ephemeral"),
+        }
         yield
         for ws in list(feed.sockets):
             await ws.close(code=1001, message=b"server shutdown")
         # redis-py may absorb a cancellation inside a blocking read, so the loop also checks
         # a flag, and shutdown waits at most one block period for it.
         feed.stop()
-        task.cancel()
-        await asyncio.wait({task}, timeout=feed.block_s + 1)
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks, timeout=feed.block_s + 1)
 
     app.cleanup_ctx.append(ctx)

@@ -50,7 +50,14 @@ def setup_api(app: web.Application) -> None:
     for module in MODULES:
         app.add_routes(module.table)
     app[OPENAPI] = build_openapi(api_routes(), _version())
-    setup_live(app, lambda a: (a[HUB].redis, a[HUB].publisher.stream))
+    setup_live(
+        app,
+        lambda a: (
+            a[HUB].redis,
+            a[HUB].publisher.stream,
+            f"{a[HUB].settings.redis_prefix}live",
+        ),
+    )
 
 
 __all__ = ["OPENAPI", "api_routes", "setup_api"]

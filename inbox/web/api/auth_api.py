@@ -22,6 +22,7 @@ from inbox.web.api.schemas import (
 )
 from inbox.web.auth import SESSION_COOKIE, SESSION_ID, current_operator
 from inbox.web.keys import HUB
+from inbox.web.live import LIVE
 
 log = structlog.get_logger(__name__)
 api = ApiRoutes(tag="auth")
@@ -132,7 +133,7 @@ async def set_presence(request: web.Request) -> web.StreamResponse:
 
 async def publish_presence(request: web.Request, operator_id: str, status: str) -> None:
     hub = request.app[HUB]
-    await hub.publisher.publish(
+    await request.app[LIVE].publish_ephemeral(
         Event(
             type="presence",
             at=hub.clock.now(),

@@ -74,7 +74,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     log.info("ws_open", operator_id=scope.operator.id)
     writer = asyncio.create_task(_write(ws, feed, subscriber, last_id), name="ws_writer")
     try:
-        await _read(ws, hub, scope)
+        await _read(ws, hub, feed, scope)
     finally:
         feed.unsubscribe(subscriber)
         feed.sockets.discard(ws)
@@ -111,13 +111,16 @@ async def _write(
         if event.get("type") == "_overflow":
             await ws.close(code=1013, message=b"too slow; reconnect with last_event_id")
             return
+        if not sid:  # ephemeral (pub/sub): no stream position, never replayed
+            await ws.send_str(text)
+            continue
         if id_key(sid) <= sent:
             continue  # already replayed
         sent = id_key(sid)
         await ws.send_str(text)
 
 
-async def _read(ws: web.WebSocketResponse, hub: Hub, scope: Scope) -> None:
+async def _read(ws: web.WebSocketResponse, hub: Hub, feed: LiveFeed, scope: Scope) -> None:
     last_typing: dict[str, float] = {}
     async for msg in ws:
         if msg.type is not WSMsgType.TEXT:
@@ -128,13 +131,18 @@ async def _read(ws: web.WebSocketResponse, hub: Hub, scope: Scope) -> None:
         except (ValueError, AttributeError):
             continue
         try:
-            await _on_client(hub, scope, kind, data, last_typing)
+            await _on_client(hub, feed, scope, kind, data, last_typing)
         except (NotFound, Forbidden, ValueError):
             await ws.send_json({"type": "error", "for": kind})
 
 
 async def _on_client(
-    hub: Hub, scope: Scope, kind: str, data: dict[str, Any], last_typing: dict[str, float]
+    hub: Hub,
+    feed: LiveFeed,
+    scope: Scope,
+    kind: str,
+    data: dict[str, Any],
+    last_typing: dict[str, float],
 ) -> None:
     operator = scope.operator
     if kind in ("typing", "viewing"):
@@ -145,7 +153,7 @@ async def _on_client(
             return
         last_typing[key] = now
         conversation = await visible_conversation(hub, scope, conversation_id)
-        await hub.publisher.publish(
+        await feed.publish_ephemeral(
             Event(
                 type=kind,
                 at=hub.clock.now(),
@@ -159,7 +167,7 @@ async def _on_client(
     elif kind == "presence":
         status = Presence(str(data.get("status")))
         await hub.router.set_presence(operator.id, status)
-        await hub.publisher.publish(
+        await feed.publish_ephemeral(
             Event(
                 type="presence",
                 at=hub.clock.now(),

@@ -123,6 +123,11 @@ async def test_typing_warns_others_in_the_same_conversation(client: TestClient, 
         await ws_boris.send_json({"type": "presence", "status": "away"})
         presence = await next_event(ws_andriy, "presence")
         assert presence["data"] == {"operator_id": world.op_b.id, "status": "away"}
+        assert "id" not in presence  # ephemeral: pub/sub, no stream position
+        # Signals never take room in the stream that reconnecting pages catch up from.
+        stored = await hub.redis.xrange(hub.publisher.stream)
+        assert not [e for _, e in stored if b'"type":"typing"' in e[b"e"]]
+        assert not [e for _, e in stored if b'"type":"presence"' in e[b"e"]]
         for ws in (ws_anna, ws_andriy, ws_boris):
             await ws.close()
 
