@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -35,12 +36,19 @@ class RedisSessionStore:
     def _key(self, session_id: str) -> str:
         return f"{self._prefix}session:{_digest(session_id)}"
 
+    def _index(self, operator_id: str) -> str:
+        return f"{self._prefix}sessions-of:{operator_id}"
+
     async def create(self, operator_id: str) -> tuple[str, Session]:
         """A new session; returns (session id for the cookie, the session)."""
         session_id = new_secret(32)
         session = Session(operator_id=operator_id, csrf=new_secret(24))
         payload = json.dumps({"operator_id": operator_id, "csrf": session.csrf})
-        await self._redis.set(self._key(session_id), payload, ex=self._ttl_s)
+        key = self._key(session_id)
+        await self._redis.set(key, payload, ex=self._ttl_s)
+        # An index of the operator's sessions, so a password change can end them all.
+        await self._redis.sadd(self._index(operator_id), key)
+        await self._redis.expire(self._index(operator_id), self._ttl_s)
         return session_id, session
 
     async def get(self, session_id: str) -> Session | None:
@@ -54,6 +62,14 @@ class RedisSessionStore:
 
     async def delete(self, session_id: str) -> None:
         await self._redis.delete(self._key(session_id))
+
+    async def revoke_all(self, operator_id: str) -> int:
+        """End every session of an operator (password changed, account deactivated)."""
+        keys: Any = await self._redis.smembers(self._index(operator_id))
+        if keys:
+            await self._redis.delete(*keys)
+        await self._redis.delete(self._index(operator_id))
+        return len(keys)
 
 
 class RedisLoginLimiter:

@@ -11,7 +11,7 @@ from collections import Counter
 import structlog
 from aiohttp import web
 
-from inbox.domain.errors import ValidationFailed
+from inbox.domain.errors import Conflict, ValidationFailed
 from inbox.domain.models import BusinessHours, Operator, Role, RoutingRules, Team
 from inbox.security import hash_password
 from inbox.services.lines import LineAdmin
@@ -33,6 +33,7 @@ from inbox.web.api.schemas import (
     TeamList,
     TeamOut,
 )
+from inbox.web.auth import current_operator
 from inbox.web.keys import HUB
 from inbox.wiring import Hub
 
@@ -186,6 +187,16 @@ async def _team_exists(hub: Hub, team_id: str) -> None:
         raise ValidationFailed(f"unknown team {team_id}", code="unknown_team")
 
 
+def _no_self_lockout(
+    request: web.Request, operator_id: str, role: Role | None, active: bool | None
+) -> None:
+    """An admin cannot demote or deactivate themselves (another admin can)."""
+    if operator_id != current_operator(request).id:
+        return
+    if (role is not None and role is not Role.ADMIN) or active is False:
+        raise Conflict("you cannot demote or deactivate yourself", code="self_lockout")
+
+
 @api.route("GET", "/operators", summary="Every operator", roles=ADMIN, response=OperatorList)
 async def list_operators(request: web.Request) -> web.StreamResponse:
     return respond(OperatorList(items=await request.app[HUB].operators.list()))
@@ -231,6 +242,7 @@ async def update_operator(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     body = await read_body(request, OperatorPatch)
     operator = await hub.operators.get(request.match_info["operator_id"])
+    _no_self_lockout(request, operator.id, body.role, body.active)
     for team_id in body.teams or ():
         await _team_exists(hub, team_id)
     changes = body.model_dump(exclude_none=True, exclude={"password"})
@@ -238,6 +250,8 @@ async def update_operator(request: web.Request) -> web.StreamResponse:
     await hub.operators.replace(updated)
     if body.password is not None:
         await hub.operators.set_password_hash(operator.id, hash_password(body.password))
+    if body.password is not None or body.active is False:
+        await hub.sessions.revoke_all(operator.id)
     return respond(OperatorOut(operator=updated))
 
 
@@ -250,7 +264,9 @@ async def update_operator(request: web.Request) -> web.StreamResponse:
 async def deactivate_operator(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     operator = await hub.operators.get(request.match_info["operator_id"])
+    _no_self_lockout(request, operator.id, None, False)
     await hub.operators.replace(operator.model_copy(update={"active": False}))
+    await hub.sessions.revoke_all(operator.id)
     return no_content()
 
 

@@ -124,3 +124,23 @@ async def test_summary_report_is_scoped(client: TestClient, hub: Hub) -> None:
         await client.get("/api/v1/reports/summary", headers=world.h(world.admin))
     ).json()
     assert everything["unassigned"] == 2
+
+
+async def test_password_change_ends_sessions_and_admins_cannot_lock_themselves_out(
+    client: TestClient, hub: Hub
+) -> None:
+    world = await make_world(hub)
+    admin = world.h(world.admin)
+    await login(client, world.op_a.login)
+    assert (await client.get("/api/v1/me")).status == 200
+    resp = await client.patch(
+        f"/api/v1/operators/{world.op_a.id}", json={"password": "brand new pass"}, headers=admin
+    )
+    assert resp.status == 200
+    assert (await client.get("/api/v1/me")).status == 401  # the old session is gone
+    for body in ({"role": "operator"}, {"active": False}):
+        resp = await client.patch(f"/api/v1/operators/{world.admin.id}", json=body, headers=admin)
+        assert resp.status == 409, body
+        assert (await resp.json())["error"]["code"] == "self_lockout"
+    assert (await client.delete(f"/api/v1/operators/{world.admin.id}", headers=admin)).status == 409
+    assert (await hub.operators.get(world.admin.id)).active
