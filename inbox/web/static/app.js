@@ -138,9 +138,14 @@ async function loadList(more = false) {
   renderList();
 }
 
+// Throttled, not debounced: a steady stream of events refreshes the list about once a
+// second instead of never, and 50 open pages do not hammer the server on every event.
 function scheduleRefresh() {
-  clearTimeout(state.refreshTimer);
-  state.refreshTimer = setTimeout(() => loadList().catch(() => {}), 250);
+  if (state.refreshTimer) return;
+  state.refreshTimer = setTimeout(() => {
+    state.refreshTimer = null;
+    loadList().catch(() => {});
+  }, 800);
 }
 
 function waitingMinutes(c) {
