@@ -212,3 +212,42 @@ async def test_operator_flow_in_chromium(live_hub: Hub, browser: Browser) -> Non
             assert errors == []
             await anna_ctx.close()
             await andriy_ctx.close()
+
+
+async def test_admin_manages_teams_operators_and_line_queues(
+    live_hub: Hub, browser: Browser
+) -> None:
+    hub = live_hub
+    world = await make_world(hub)
+    app = build_app(hub.settings, existing_hub(hub))
+    async with TestClient(TestServer(app)) as client:
+        base = str(client.make_url("/"))
+        context = await browser.new_context(viewport={"width": 1400, "height": 820})
+        page = await context.new_page()
+        await log_in(page, base, world.admin.login)
+        await page.click("#open-admin")
+        await expect(page.locator("#admin-teams li")).to_have_count(2)
+        await page.fill('#team-form input[name="name"]', "<i>Wholesale</i>")
+        await page.click('#team-form button[type="submit"]')
+        await expect(page.locator("#admin-teams li")).to_have_count(3)
+        await expect(page.locator("#admin-teams")).to_contain_text("<i>Wholesale</i>")
+        wholesale = next(t for t in await hub.teams.list() if t.name == "<i>Wholesale</i>")
+        form = page.locator("#operator-form")
+        await form.locator('input[name="login"]').fill("olena")
+        await form.locator('input[name="name"]').fill("Olena")
+        await form.locator('input[name="password"]').fill("long password 1")
+        await form.locator('select[name="role"]').select_option("manager")
+        await form.locator('select[name="team"]').select_option(wholesale.id)
+        await form.locator('button[type="submit"]').click()
+        await expect(page.locator("#admin-operators")).to_contain_text("Olena (olena) · manager")
+        olena = await hub.operators.get_by_login("olena")
+        assert olena is not None
+        assert (olena.role.value, olena.teams) == ("manager", (wholesale.id,))
+        # Move the Support line's queue to the new team.
+        line_row = page.locator("#admin-lines li", has_text=world.line_b.name)
+        async with page.expect_response(lambda r: r.url.endswith("/routing")) as answer:
+            await line_row.locator("select").select_option(wholesale.id)
+        assert (await answer.value).status == 200
+        assert (await hub.lines.get(world.line_b.id)).routing.team_id == wholesale.id
+        await page.screenshot(path=str(SHOTS / "admin.png"))
+        await context.close()

@@ -101,6 +101,7 @@ async function start(me) {
   setLocale(state.me.locale);
   $("locale").value = locale();
   $("me-name").textContent = state.me.name;
+  $("open-admin").hidden = state.me.role !== "admin";
   $("login-view").hidden = true;
   $("app-view").hidden = false;
   const [directory, canned] = await Promise.all([api("GET", "/directory"), api("GET", "/canned-responses")]);
@@ -460,6 +461,47 @@ function onEvent(event) {
   }
 }
 
+// ---------------------------------------------------------------- admin
+
+async function openAdmin() {
+  $("admin-error").textContent = "";
+  const [teams, operators, lines] = await Promise.all([
+    api("GET", "/teams"), api("GET", "/operators"), api("GET", "/lines"),
+  ]);
+  const teamName = (id) => teams.items.find((tm) => tm.id === id)?.name || t("no_team");
+  fill($("admin-teams"), teams.items.map((tm) => el("li", {}, tm.name)));
+  fill($("operator-team"), el("option", { value: "" }, t("no_team")),
+    teams.items.map((tm) => el("option", { value: tm.id }, tm.name)));
+  fill($("admin-operators"), operators.items.map((o) => el("li", { class: o.active ? "" : "muted" },
+    el("b", {}, o.name), ` (${o.login}) · ${o.role} · ${o.teams.map(teamName).join(", ") || t("no_team")}`,
+    o.active ? null : ` · ${t("inactive")}`,
+    o.active && o.id !== state.me.id
+      ? el("button", { class: "ghost small", onclick: () => adminCall("DELETE", `/operators/${o.id}`) }, t("deactivate"))
+      : null)));
+  fill($("admin-lines"), lines.items.map((v) => el("li", {},
+    channelIcon(v.line.kind), " ", el("b", {}, v.line.name), " · ", t("team_of_line"), ": ",
+    el("select", {
+      "aria-label": "team", onchange: (e) => adminCall("PUT", `/lines/${v.line.id}/routing`,
+        { ...v.line.routing, team_id: e.target.value || null }),
+    }, el("option", { value: "" }, t("no_team")),
+      teams.items.map((tm) => el("option", { value: tm.id, selected: tm.id === v.line.routing.team_id }, tm.name))))));
+  $("admin").hidden = false;
+}
+
+async function adminCall(method, path, body) {
+  try {
+    await api(method, path, body);
+    await openAdmin();
+    state.directory = await api("GET", "/directory");
+  } catch (e) {
+    $("admin-error").textContent = e.message;
+  }
+}
+
+function formValues(form) {
+  return Object.fromEntries(new FormData(form).entries());
+}
+
 // ---------------------------------------------------------------- keyboard
 
 function moveSelection(step) {
@@ -472,7 +514,7 @@ function moveSelection(step) {
 function onKey(event) {
   const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName);
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && document.activeElement === $("reply")) { onSend(); return; }
-  if (event.key === "Escape") { document.activeElement?.blur(); $("help").hidden = true; return; }
+  if (event.key === "Escape") { document.activeElement?.blur(); $("help").hidden = true; $("admin").hidden = true; return; }
   if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
   const actions = {
     j: () => moveSelection(1), k: () => moveSelection(-1), "/": () => $("search").focus(),
@@ -542,6 +584,22 @@ function bind() {
     renderCanned();
     liveState(state.ws?.readyState === WebSocket.OPEN);
     if (state.current) { renderHead(); renderMessages(false); renderContact(state.card); }
+  });
+  $("open-admin").addEventListener("click", () => openAdmin().catch((e) => { $("composer-error").textContent = e.message; }));
+  $("close-admin").addEventListener("click", () => { $("admin").hidden = true; });
+  $("team-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    await adminCall("POST", "/teams", { name: formValues(e.target).name });
+    e.target.reset();
+  });
+  $("operator-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const v = formValues(e.target);
+    await adminCall("POST", "/operators", {
+      login: v.login, name: v.name, password: v.password, role: v.role,
+      teams: v.team ? [v.team] : [], locale: locale(),
+    });
+    e.target.reset();
   });
   document.addEventListener("keydown", onKey);
   setInterval(() => sendWs({ type: "heartbeat" }), 20000);

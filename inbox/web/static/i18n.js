@@ -20,6 +20,8 @@ export const STRINGS = {
     waiting: "waiting", min: "min", empty_list: "Nothing here", live: "live", offline_live: "reconnecting…",
     help: "Shortcuts: j/k next/previous · / search · r reply · n note · e resolve · c claim · Ctrl+Enter send · ? help",
     operators: "Operators", teams: "Teams", failed: "failed", sending: "sending",
+    admin: "Admin", close: "Close", add: "Add", name: "Name", lines: "Lines",
+    no_team: "No team", deactivate: "Deactivate", inactive: "inactive", team_of_line: "Queue team",
   },
   uk: {
     app_title: "Вхідні", login: "Логін", password: "Пароль", sign_in: "Увійти",
@@ -41,6 +43,8 @@ export const STRINGS = {
     waiting: "чекає", min: "хв", empty_list: "Тут порожньо", live: "наживо", offline_live: "перепідключення…",
     help: "Клавіші: j/k наступна/попередня · / пошук · r відповідь · n нотатка · e закрити · c взяти · Ctrl+Enter надіслати · ? довідка",
     operators: "Оператори", teams: "Команди", failed: "не доставлено", sending: "надсилається",
+    admin: "Адміністрування", close: "Закрити", add: "Додати", name: "Ім'я", lines: "Лінії",
+    no_team: "Без команди", deactivate: "Вимкнути", inactive: "вимкнений", team_of_line: "Команда черги",
   },
   ru: {
     app_title: "Входящие", login: "Логин", password: "Пароль", sign_in: "Войти",
@@ -62,6 +66,8 @@ export const STRINGS = {
     waiting: "ждёт", min: "мин", empty_list: "Здесь пусто", live: "онлайн", offline_live: "переподключение…",
     help: "Клавиши: j/k следующий/предыдущий · / поиск · r ответ · n заметка · e закрыть · c взять · Ctrl+Enter отправить · ? справка",
     operators: "Операторы", teams: "Команды", failed: "не доставлено", sending: "отправляется",
+    admin: "Администрирование", close: "Закрыть", add: "Добавить", name: "Имя", lines: "Линии",
+    no_team: "Без команды", deactivate: "Отключить", inactive: "отключён", team_of_line: "Команда очереди",
   },
 };
 
