@@ -43,6 +43,9 @@ if shutil.which(CHROMIUM) is None:  # .ci/run installs it with apt
 
 from playwright.async_api import Browser, Page, async_playwright, expect  # noqa: E402
 
+# A shared 2-core machine can be slow; expectations wait for a state, they never time it.
+expect.set_options(timeout=15_000)
+
 
 @pytest.fixture
 async def live_hub(settings: Settings) -> AsyncIterator[Hub]:
