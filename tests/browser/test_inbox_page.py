@@ -64,7 +64,7 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-async def seed_other_channels(hub: Hub, world: World) -> None:
+async def seed_other_channels(hub: Hub, world: World) -> dict[ChannelKind, Line]:
     """A few conversations on other channels, for realistic screenshots (stored through
     ingest, as their connectors would)."""
     clock = hub.clock
@@ -75,6 +75,7 @@ async def seed_other_channels(hub: Hub, world: World) -> None:
         (ChannelKind.INSTAGRAM, "Sofia Rossi", "Do you ship to Italy? 🇮🇹"),
         (ChannelKind.EMAIL, "Mark Evans", "Invoice #1042 for the March order"),
     ]
+    lines: dict[ChannelKind, Line] = {}
     for n, (kind, name, text) in enumerate(samples):
         line = Line(
             kind=kind,
@@ -83,12 +84,14 @@ async def seed_other_channels(hub: Hub, world: World) -> None:
             created_at=clock.now(),
         )
         await hub.lines.add(line)
+        lines[kind] = line
         clock.advance(minutes=5)
         inbound = InboundMessage(
             external_id=f"seed-{n}", external_user_id=f"s{n}", user_name=name, text=text
         )
         persisted = await hub.ingest.persist(line, [inbound])
         await hub.ingest.follow_up(persisted)
+    return lines
 
 
 async def log_in(page: Page, base: str, login: str) -> None:
@@ -103,7 +106,7 @@ async def log_in(page: Page, base: str, login: str) -> None:
 async def test_operator_flow_in_chromium(live_hub: Hub, browser: Browser) -> None:
     hub = live_hub
     world = await make_world(hub)
-    await seed_other_channels(hub, world)
+    seeded = await seed_other_channels(hub, world)
     greeting = CannedResponse(
         title="Greeting",
         text="Hello {{contact.first_name}}, this is {{operator.name}}!",
@@ -158,6 +161,18 @@ async def test_operator_flow_in_chromium(live_hub: Hub, browser: Browser) -> Non
                 "Hi! Is the blue sofa still in stock?"
             )
 
+            # A Telegram message, stored as the Telegram connector's webhook stores it, arrives
+            # live too, with its channel icon.
+            telegram = InboundMessage(
+                external_id="tg-77", external_user_id="777", user_name="Taras", text="Привіт!"
+            )
+            await hub.ingest.follow_up(
+                await hub.ingest.persist(seeded[ChannelKind.TELEGRAM], [telegram])
+            )
+            taras = page.locator(".conv", has_text="Taras")
+            await expect(taras).to_be_visible()
+            await expect(taras.locator("img.channel")).to_have_attribute("alt", "telegram")
+
             # Andriy opens the same queued conversation: anna is warned before both answer.
             await andriy.locator(".conv", has_text="Ann Miller").click()
             await expect(page.locator("#collision")).to_contain_text(world.op_a2.name)
@@ -186,7 +201,7 @@ async def test_operator_flow_in_chromium(live_hub: Hub, browser: Browser) -> Non
             )
             await page.uncheck("#note-mode")
             await page.click('#tabs button[data-tab="all"]')
-            await expect(page.locator(".conv")).to_have_count(5)
+            await expect(page.locator(".conv")).to_have_count(6)
             await expect(page.locator(".conv.active")).to_contain_text("Ann Miller")
             await expect(page.locator("#contact-card")).not_to_contain_text("null")
             await page.screenshot(path=str(SHOTS / "inbox.png"))

@@ -14,7 +14,6 @@ skipping ids it already sent.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from typing import Any
@@ -79,8 +78,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         feed.unsubscribe(subscriber)
         feed.sockets.discard(ws)
         writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await writer
+        # The writer may also have ended on a broken socket: its error ends here.
+        await asyncio.gather(writer, return_exceptions=True)
         log.info("ws_closed", operator_id=scope.operator.id)
     return ws
 
