@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 
 from aiohttp import ClientResponse, web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 from inbox.domain.models import CannedResponse, Role, Team
-from inbox.web.api import api_routes
+from inbox.web.api import api_routes, app_api_routes
+from inbox.web.app import build_app
+from inbox.web.auth import requires
 from inbox.wiring import Hub
+from tests.conftest import existing_hub
 from tests.web.api.support import customer_writes, make_operator, make_world
 
 BODIES = {
@@ -49,7 +52,9 @@ async def error_code(resp: ClientResponse) -> str | None:
     return str((await resp.json())["error"]["code"])
 
 
-async def test_every_route_checks_its_roles(client: TestClient, hub: Hub) -> None:
+async def test_every_route_checks_its_roles(
+    client: TestClient, hub: Hub, app: web.Application
+) -> None:
     world = await make_world(hub)
     conv = await customer_writes(client, hub, world.line_a, "rm-1", user_id="rm")
     spare = await make_operator(hub, "spare", Role.OPERATOR, (world.team_a.id,))
@@ -70,8 +75,8 @@ async def test_every_route_checks_its_roles(client: TestClient, hub: Hub) -> Non
         "{file_id}": "no-such-file",
     }
     body_values = {"TEAM": world.team_a.id, "OP": world.op_a.id}
-    routes = api_routes()
-    assert len(routes) >= 40
+    routes = app_api_routes(app)
+    assert len(routes) >= len(api_routes()) >= 40
     people = {Role.OPERATOR: world.op_a, Role.MANAGER: world.manager_a, Role.ADMIN: world.admin}
     checked = 0
     # Destructive admin routes last, so earlier calls still find their objects.
@@ -98,22 +103,22 @@ async def test_every_route_checks_its_roles(client: TestClient, hub: Hub) -> Non
     assert token  # the spare token stayed valid throughout
 
 
-async def test_every_api_route_is_registered_and_declares_roles(app: web.Application) -> None:
-    registered = {(r.method, r.path) for r in api_routes()}
+async def test_every_api_route_declares_roles(app: web.Application) -> None:
     for route in app.router.routes():
         path = route.resource.canonical if route.resource else ""
         if path.startswith("/api/") and route.method != "HEAD":
-            assert (route.method, path) in registered, path
             handler = route.handler
             assert hasattr(handler, "required_roles") or handler.__dict__.get("public"), path
 
 
-async def test_openapi_covers_every_route_with_schemas(client: TestClient) -> None:
+async def test_openapi_covers_every_route_with_schemas(
+    client: TestClient, app: web.Application
+) -> None:
     resp = await client.get("/api/v1/openapi.json")
     assert resp.status == 200
     spec = await resp.json()
     assert spec["openapi"].startswith("3.1")
-    for route in api_routes():
+    for route in app_api_routes(app):
         op = spec["paths"][route.path][route.method.lower()]
         assert op["summary"]
         if route.body is not None:
@@ -126,3 +131,29 @@ async def test_openapi_covers_every_route_with_schemas(client: TestClient) -> No
     schema = spec["components"]["schemas"]["LoginIn"]
     assert set(schema["required"]) == {"login", "password"}
     assert spec["paths"]["/api/v1/lines"]["get"]["x-roles"] == ["admin"]
+
+
+async def test_routes_added_by_other_modules_join_openapi_and_role_checks(hub: Hub) -> None:
+    """Routing and CRM endpoints come from plain route tables with ``@requires``."""
+    extra = web.RouteTableDef()
+
+    @extra.get("/api/v1/routing/rules-check")
+    @requires(Role.MANAGER, Role.ADMIN)
+    async def rules_check(request: web.Request) -> web.StreamResponse:
+        """Check the routing rules."""
+        return web.json_response({"ok": True})
+
+    app = build_app(hub.settings, existing_hub(hub))
+    app.add_routes(extra)
+    world = await make_world(hub)
+    async with TestClient(TestServer(app)) as client:
+        spec = await (await client.get("/api/v1/openapi.json")).json()
+        op = spec["paths"]["/api/v1/routing/rules-check"]["get"]
+        assert (op["summary"], op["x-roles"]) == ("Check the routing rules.", ["manager", "admin"])
+        resp = await client.get("/api/v1/routing/rules-check", headers=world.h(world.op_a))
+        assert resp.status == 403
+        resp = await client.get("/api/v1/routing/rules-check", headers=world.h(world.manager_a))
+        assert resp.status == 200
+    assert ("GET", "/api/v1/routing/rules-check") in {
+        (r.method, r.path) for r in app_api_routes(app)
+    }
