@@ -21,6 +21,8 @@ async def test_line_crud_hides_credentials(client: TestClient, hub: Hub) -> None
     assert created["credential_names"] == ["secret"]
     assert "s3cr3t-value" not in await resp.text()
     line_id = created["line"]["id"]
+    one = await (await client.get(f"/api/v1/lines/{line_id}", headers=admin)).json()
+    assert (one["line"]["name"], one["credential_names"]) == ("Partner API", ["secret"])
     listed = await client.get("/api/v1/lines", headers=admin)
     assert "s3cr3t-value" not in await listed.text()
     resp = await client.patch(
@@ -76,6 +78,12 @@ async def test_operator_and_team_crud(client: TestClient, hub: Hub) -> None:
     assert resp.status == 201
     olena = (await resp.json())["operator"]
     assert "password" not in str(olena)
+    fetched = await (await client.get(f"/api/v1/operators/{olena['id']}", headers=admin)).json()
+    assert fetched["operator"]["teams"] == [team_id]
+    listed = await (await client.get("/api/v1/operators", headers=admin)).json()
+    assert "olena" in [o["login"] for o in listed["items"]]
+    teams = await (await client.get("/api/v1/teams", headers=admin)).json()
+    assert "Wholesale" in [t["name"] for t in teams["items"]]
     resp = await client.post(
         "/api/v1/operators",
         json={"login": "olena", "name": "Again", "password": "long password 1"},

@@ -124,6 +124,12 @@ async def test_typing_warns_others_in_the_same_conversation(client: TestClient, 
         presence = await next_event(ws_andriy, "presence")
         assert presence["data"] == {"operator_id": world.op_b.id, "status": "away"}
         assert "id" not in presence  # ephemeral: pub/sub, no stream position
+        resp = await proc_a.post(
+            "/api/v1/me/presence", json={"status": "offline"}, headers=world.h(world.op_a)
+        )
+        assert resp.status == 200
+        presence = await next_event(ws_andriy, "presence")
+        assert presence["data"] == {"operator_id": world.op_a.id, "status": "offline"}
         # Signals never take room in the stream that reconnecting pages catch up from.
         stored = await hub.redis.xrange(hub.publisher.stream)
         assert not [e for _, e in stored if b'"type":"typing"' in e[b"e"]]
