@@ -4,6 +4,7 @@ the route's declaration says; the OpenAPI document lists every route."""
 from __future__ import annotations
 
 import json
+import re
 
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
@@ -84,12 +85,16 @@ async def test_every_route_checks_its_roles(
         path = route.path
         for key, value in path_values.items():
             path = path.replace(key, value)
+        path = re.sub(r"\{\w+\}", "unknown-id", path)  # other modules' parameters
         body = body_for(route.path, body_values)
         anonymous = await client.request(route.method, path, json=body)
         if route.public:
             assert await error_code(anonymous) != "not_authenticated", route.path
         else:
-            assert (anonymous.status, await error_code(anonymous)) == (401, "not_authenticated")
+            assert (anonymous.status, await error_code(anonymous)) == (401, "not_authenticated"), (
+                route.method,
+                path,
+            )
         for role, who in people.items():
             resp = await client.request(route.method, path, json=body, headers=world.h(who))
             code = await error_code(resp)
