@@ -300,8 +300,11 @@ function renderContact(card) {
   const contact = card.contact;
   const timeline = card.overview.timeline || [];
   const crm = timeline.filter((i) => i.type === "lead" || i.type === "deal");
+  const tasks = timeline.filter((i) => i.type === "task" && !i.task.done);
+  const company = card.overview.company;
   fill(box,
     el("h2", {}, contact.name),
+    company ? el("p", { class: "muted company" }, company.name) : null,
     el("section", {},
       el("h3", {}, t("channels")),
       el("ul", {}, contact.identities.map((i) => el("li", {}, channelIcon(i.channel), " ", i.username ? `@${i.username}` : i.display_name || i.external_id)))),
@@ -314,7 +317,8 @@ function renderContact(card) {
         return el("li", {}, el("b", {}, i.type === "lead" ? t("lead") : t("deal")), " ", thing.title || "",
           thing.stage_name || thing.stage_id || thing.status ? el("span", { class: "stage" }, ` · ${t("stage")}: ${thing.stage_name || thing.stage_id || thing.status}`) : null,
           thing.amount ? ` · ${thing.amount} ${thing.currency || ""}` : null);
-      })) : el("p", { class: "muted" }, t("no_crm"))),
+      })) : el("p", { class: "muted" }, t("no_crm")),
+      tasks.length ? el("ul", { class: "tasks" }, tasks.map((i) => el("li", {}, `☐ ${i.task.title} · ${timeOf(i.task.due_at)}`))) : null),
     el("section", {},
       el("h3", {}, t("history")),
       el("ul", {}, timeline.filter((i) => i.type === "conversation").map((i) => el("li", {},
