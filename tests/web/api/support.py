@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from inbox.domain.models import Line, Operator, Role, RoutingRules, Team
+from inbox.domain.models import Line, Operator, Role, RoutingRules, RoutingStrategy, Team
 from inbox.security import hash_password
 from inbox.wiring import Hub
 from tests.helpers import api_body, make_line, post_api
@@ -62,8 +62,16 @@ async def make_world(hub: Hub) -> World:
     team_b = Team(name="Support", created_at=now)
     await hub.teams.add(team_a)
     await hub.teams.add(team_b)
-    line_a = await make_line(hub, name="Sales API", routing=RoutingRules(team_id=team_a.id))
-    line_b = await make_line(hub, name="Support API", routing=RoutingRules(team_id=team_b.id))
+    line_a = await make_line(
+        hub,
+        name="Sales API",
+        routing=RoutingRules(team_id=team_a.id, strategy=RoutingStrategy.MANUAL),
+    )
+    line_b = await make_line(
+        hub,
+        name="Support API",
+        routing=RoutingRules(team_id=team_b.id, strategy=RoutingStrategy.MANUAL),
+    )
     world = World(
         team_a=team_a,
         team_b=team_b,

@@ -8,7 +8,7 @@ import asyncio
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
-from inbox.domain.models import RoutingRules
+from inbox.domain.models import RoutingRules, RoutingStrategy
 from inbox.wiring import Hub
 from tests.helpers import make_line
 from tests.web.api.fake_callback import callback_server
@@ -28,7 +28,9 @@ async def test_reply_is_delivered_and_marked_sent(client: TestClient, hub: Hub) 
     world = await make_world(hub)
     async with callback_server() as (url, received):
         line = await make_line(
-            hub, settings={"callback_url": url}, routing=RoutingRules(team_id=world.team_a.id)
+            hub,
+            settings={"callback_url": url},
+            routing=RoutingRules(team_id=world.team_a.id, strategy=RoutingStrategy.MANUAL),
         )
         conv = await customer_writes(client, hub, line, "r-1", user_id="cust")
         resp = await client.post(
@@ -52,7 +54,9 @@ async def test_note_is_stored_but_never_sent(client: TestClient, hub: Hub) -> No
     world = await make_world(hub)
     async with callback_server() as (url, received):
         line = await make_line(
-            hub, settings={"callback_url": url}, routing=RoutingRules(team_id=world.team_a.id)
+            hub,
+            settings={"callback_url": url},
+            routing=RoutingRules(team_id=world.team_a.id, strategy=RoutingStrategy.MANUAL),
         )
         conv = await customer_writes(client, hub, line, "n-1")
         resp = await client.post(
