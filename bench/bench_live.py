@@ -23,7 +23,7 @@ from bench.common import Context, Row, latency_row
 from connectors.api.config import SIGNATURE_HEADER, SIGNATURE_PREFIX
 from connectors.signing import sign
 from inbox.domain.events import Event
-from inbox.domain.models import Operator, Role, RoutingRules, RoutingStrategy, Team
+from inbox.domain.models import ChannelKind, Operator, Role, RoutingRules, RoutingStrategy, Team
 from inbox.services.lines import LineAdmin
 from inbox.settings import Settings
 from inbox.web.app import build_app
@@ -40,7 +40,7 @@ async def _seed(hub: Hub) -> tuple[Any, list[str]]:
     await hub.teams.add(team)
     admin = LineAdmin(lines=hub.lines, connectors=hub.connectors, clock=hub.clock)
     line = await admin.create(
-        hub.connectors.kinds()[0],
+        ChannelKind.API,
         "bench",
         routing=RoutingRules(team_id=team.id, strategy=RoutingStrategy.MANUAL),
     )
