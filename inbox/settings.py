@@ -61,6 +61,29 @@ class RoutingSettings(BaseModel):
     drain_batch: int = Field(default=50, gt=0)
 
 
+class UiSettings(BaseModel):
+    """The operator inbox: sessions, login limits, uploads and the live feed."""
+
+    session_ttl_s: int = Field(default=12 * 3600, gt=0)
+    login_max_attempts: int = Field(default=5, gt=0)
+    login_window_s: int = Field(default=300, gt=0)
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    upload_types: tuple[str, ...] = (
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "audio/ogg",
+        "audio/mpeg",
+        "video/mp4",
+    )
+    events_maxlen: int = Field(default=10_000, gt=0)
+    ws_heartbeat_s: float = Field(default=25.0, gt=0)
+    snooze_check_s: float = Field(default=30.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INBOX_",
@@ -96,6 +119,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = WorkerSettings()
     crm: CrmSettings = CrmSettings()
     routing: RoutingSettings = RoutingSettings()
+    ui: UiSettings = UiSettings()
 
     @property
     def embedded_needed(self) -> bool:

@@ -30,6 +30,7 @@ from inbox.services.files import AttachmentFetcher
 from inbox.services.ingest import Ingest
 from inbox.services.outbound import Replier, Sender
 from inbox.settings import Settings
+from inbox.store.canned import MongoCannedRepository
 from inbox.store.contacts import MongoContactRepository
 from inbox.store.conversations import MongoConversationRepository
 from inbox.store.credentials import MongoCredentialStore
@@ -44,11 +45,13 @@ from inbox.store.crm_outbox import MongoOutboxRepository, MongoRemoteRefReposito
 from inbox.store.crm_tasks import MongoNoteRepository, MongoTaskRepository
 from inbox.store.events import RedisEventPublisher
 from inbox.store.files import GridFsFileStore
+from inbox.store.inbox import MongoInboxQueries
 from inbox.store.lines import MongoLineRepository
 from inbox.store.messages import MongoMessageRepository
 from inbox.store.mongo import Database, check_server, ensure_indexes, make_client
 from inbox.store.operators import MongoOperatorRepository, MongoTeamRepository
 from inbox.store.presence import MongoAccountOwners, MongoPresenceRepository
+from inbox.store.sessions import RedisLoginLimiter, RedisSessionStore
 from inbox.store.tokens import MongoTokenRepository
 from routing.router import Router as RedisRouter
 from routing.router import RouterConfig
@@ -182,6 +185,10 @@ class Hub:
     crm: CrmView
     crm_side: CrmSide
     attachments: AttachmentFetcher
+    inbox: MongoInboxQueries
+    canned: MongoCannedRepository
+    sessions: RedisSessionStore
+    login_limiter: RedisLoginLimiter
     routing: RedisRouter | None = None  # the concrete router, for its worker jobs and tools
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -229,7 +236,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         contacts = MongoContactRepository(db)
         conversations = MongoConversationRepository(db)
         messages = MongoMessageRepository(db)
-        publisher = RedisEventPublisher(redis, settings.redis_prefix)
+        publisher = RedisEventPublisher(redis, settings.redis_prefix, settings.ui.events_maxlen)
         files = GridFsFileStore(db)
         connectors = build_connectors(http, files)
         attachments = AttachmentFetcher(
@@ -313,6 +320,15 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             crm_side=crm_side,
             attachments=attachments,
             routing=router,
+            inbox=MongoInboxQueries(db),
+            canned=MongoCannedRepository(db),
+            sessions=RedisSessionStore(redis, settings.redis_prefix, settings.ui.session_ttl_s),
+            login_limiter=RedisLoginLimiter(
+                redis,
+                settings.redis_prefix,
+                settings.ui.login_max_attempts,
+                settings.ui.login_window_s,
+            ),
         )
         hub.ingest.add_hook(attachments)  # after the router: downloads never delay routing
         try:

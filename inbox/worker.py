@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from inbox.services.snooze import wake_snoozed
 from inbox.wiring import Hub
 
 log = structlog.get_logger(__name__)
@@ -39,6 +40,11 @@ def hub_jobs(hub: Hub) -> list[Job]:
         Job("attachment_fetch", ws.heal_interval_s, hub.attachments.sweep),
         Job("routing_sweep", hub.settings.routing.sweep_interval_s, hub.router.sweep),
         Job("routing_reconcile", hub.settings.routing.reconcile_interval_s, hub.router.reconcile),
+        Job(
+            "snooze_wake",
+            hub.settings.ui.snooze_check_s,
+            lambda: wake_snoozed(hub.inbox, hub.publisher, hub.clock),
+        ),
     ]
 
 

@@ -35,7 +35,7 @@ async def _store(router: Router, operator_id: str, presence: Presence, redis_val
             Event(
                 type="presence",
                 at=now,
-                data={"operator_id": operator_id, "presence": presence.value},
+                data={"operator_id": operator_id, "status": presence.value},
             )
         )
 

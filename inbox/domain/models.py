@@ -319,6 +319,18 @@ class Team(Model):
     created_at: datetime
 
 
+class CannedResponse(Model):
+    """A prepared reply; ``{{contact.name}}``-style placeholders are filled in when used."""
+
+    id: Id = Field(default_factory=new_id)
+    title: str = Field(min_length=1, max_length=100)
+    text: str = Field(min_length=1, max_length=4000)
+    shortcut: str | None = Field(default=None, max_length=30)
+    team_id: str | None = None  # None: shared by everyone
+    created_by: str | None = None
+    created_at: datetime
+
+
 class Stage(Model):
     id: str
     name: str

@@ -13,6 +13,7 @@ from inbox.domain.inbound import ContactUpdate, InboundMessage
 from inbox.domain.models import ChannelIdentity, Contact, Line, identity_key
 from inbox.store.docs import from_doc, to_doc
 from inbox.store.mongo import Database
+from inbox.store.search import phone_suffixes, words
 
 _UPSERT_TRIES = 5
 
@@ -22,6 +23,8 @@ def contact_doc(contact: Contact) -> dict[str, Any]:
     doc = to_doc(contact)
     doc["identity_keys"] = [i.key for i in contact.identities]
     doc["name_lower"] = contact.name.lower()
+    doc["name_words"] = words(contact.name)
+    doc["phone_suffixes"] = phone_suffixes(contact.phones)
     return doc
 
 
@@ -85,7 +88,10 @@ class MongoContactRepository:
             setter["language"] = update.language
         change: dict[str, Any] = {"$set": setter}
         if update.phone:
-            change["$addToSet"] = {"phones": update.phone}
+            change["$addToSet"] = {
+                "phones": update.phone,
+                "phone_suffixes": {"$each": phone_suffixes([update.phone])},
+            }
         # MongoDB refuses array filters that the update does not use.
         filters = (
             [{"ident.line_id": line.id, "ident.external_id": update.external_user_id}]

@@ -25,6 +25,7 @@ from inbox.domain.models import (
 )
 from inbox.store.docs import from_doc, to_doc
 from inbox.store.mongo import Database
+from inbox.store.search import words
 
 _SENDABLE = [DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value]
 _ACCEPTED = [s.value for s in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)]
@@ -46,6 +47,7 @@ class MongoMessageRepository:
 
     async def insert(self, message: Message) -> tuple[Message, bool]:
         doc = to_doc(message)
+        doc["search_words"] = words(message.text)
         if message.direction is Direction.IN:
             doc["hooks_done"] = False
             if any(needs_download(a) for a in message.attachments):
@@ -90,7 +92,7 @@ class MongoMessageRepository:
             # The condition makes concurrent replays of one edit apply once.
             {"_id": current.id, "edited_at": current.edited_at},
             {
-                "$set": {"text": text, "edited_at": edited_at},
+                "$set": {"text": text, "edited_at": edited_at, "search_words": words(text)},
                 "$push": {"versions": {"text": current.text, "edited_at": edited_at}},
             },
         )

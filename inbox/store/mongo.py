@@ -61,6 +61,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         _ix([("hooks_done", ASCENDING), ("created_at", ASCENDING)], "hooks_pending"),
         # Plain, not partial: SecantusDB plans no query on a partial index (see above).
         _ix([("files_pending", ASCENDING), ("files_next_at", ASCENDING)], "files_pending"),
+        _ix([("search_words", ASCENDING)], "by_search_words"),
+        _ix([("attachments.file_id", ASCENDING)], "by_file_id"),
     ],
     "conversations": [
         # At most one active (not resolved) conversation per customer and line.
@@ -91,6 +93,7 @@ INDEXES: dict[str, list[IndexModel]] = {
             "routing_reply_due",
             partialFilterExpression={"active": True},
         ),
+        _ix([("updated_at", DESCENDING), ("_id", DESCENDING)], "inbox_recent"),
     ],
     "contacts": [
         _ix(
@@ -104,6 +107,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         _ix([("emails", ASCENDING)], "by_email"),
         _ix([("name_lower", ASCENDING)], "by_name"),
         _ix([("match_keys", ASCENDING)], "by_match_key"),  # CRM: normalised phones/emails
+        _ix([("name_words", ASCENDING)], "by_name_words"),
+        _ix([("phone_suffixes", ASCENDING)], "by_phone_suffix"),
     ],
     "operators": [_ix([("login", ASCENDING)], "uniq_login", unique=True)],
     "teams": [_ix([("name", ASCENDING)], "by_name")],
@@ -154,6 +159,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         _ix([("status", ASCENDING), ("next_attempt_at", ASCENDING)], "due"),
         _ix([("status", ASCENDING), ("updated_at", DESCENDING)], "by_status"),
     ],
+    "canned_responses": [_ix([("team_id", ASCENDING), ("title", ASCENDING)], "by_team_title")],
 }
 
 

@@ -43,6 +43,15 @@ class MongoOperatorRepository:
     async def list(self) -> list[Operator]:
         return [from_doc(Operator, d) async for d in self._c.find({}).sort("login", 1)]
 
+    async def replace(self, operator: Operator) -> Operator:
+        """Store changed fields of an operator (the password hash is kept)."""
+        doc = to_doc(operator)
+        doc.pop("_id")
+        result = await self._c.update_one({"_id": operator.id}, {"$set": doc})
+        if result.matched_count == 0:
+            raise NotFound(f"operator {operator.id} not found", code="operator_not_found")
+        return operator
+
 
 class MongoTeamRepository:
     def __init__(self, db: Database) -> None:
@@ -60,3 +69,14 @@ class MongoTeamRepository:
 
     async def list(self) -> list[Team]:
         return [from_doc(Team, d) async for d in self._c.find({}).sort("name", 1)]
+
+    async def replace(self, team: Team) -> Team:
+        result = await self._c.replace_one({"_id": team.id}, to_doc(team))
+        if result.matched_count == 0:
+            raise NotFound(f"team {team.id} not found", code="team_not_found")
+        return team
+
+    async def delete(self, team_id: str) -> None:
+        result = await self._c.delete_one({"_id": team_id})
+        if result.deleted_count == 0:
+            raise NotFound(f"team {team_id} not found", code="team_not_found")

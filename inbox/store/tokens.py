@@ -37,6 +37,19 @@ class MongoTokenRepository:
         doc = await self._c.find_one({"digest": token_digest(token), "revoked": False})
         return str(doc["operator_id"]) if doc else None
 
+    async def list_for(self, operator_id: str) -> list[dict[str, object]]:
+        """The operator's tokens (id, name, created_at, revoked), never the digests."""
+        cursor = self._c.find({"operator_id": operator_id}, {"digest": 0}).sort("_id", -1)
+        return [
+            {
+                "id": d["_id"],
+                "name": d["name"],
+                "created_at": d["created_at"],
+                "revoked": d["revoked"],
+            }
+            async for d in cursor
+        ]
+
     async def revoke(self, token_id: str, operator_id: str) -> bool:
         result = await self._c.update_one(
             {"_id": token_id, "operator_id": operator_id}, {"$set": {"revoked": True}}

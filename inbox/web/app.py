@@ -8,7 +8,8 @@ from contextlib import AbstractAsyncContextManager
 from aiohttp import web
 
 from inbox.settings import Settings
-from inbox.web import crm_api, health, routing_api, webhooks
+from inbox.web import crm_api, health, routing_api, ui, webhooks
+from inbox.web.api import setup_api
 from inbox.web.auth import auth_middleware
 from inbox.web.keys import HUB
 from inbox.web.middleware import errors_to_json, request_context
@@ -31,4 +32,6 @@ def build_app(settings: Settings, hub_factory: HubFactory = open_hub) -> web.App
     app.add_routes(webhooks.routes)
     app.add_routes(crm_api.routes)
     app.add_routes(routing_api.routes)
+    setup_api(app)
+    app.add_routes(ui.routes)
     return app

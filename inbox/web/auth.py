@@ -3,11 +3,15 @@
 The middleware resolves the operator from a personal API token
 (``Authorization: Bearer inb_...``) and stores it on the request. Route handlers state
 what they need with :func:`requires`; nothing under ``/api/v1`` is reachable without it.
-(Cookie sessions for the browser plug into :func:`authenticate` as a second source.)
+The browser uses the second source: a Redis-backed session cookie (HttpOnly,
+SameSite=Lax, Secure behind HTTPS). Unsafe requests on a cookie session must carry the
+session's CSRF token in ``X-CSRF-Token`` (double submit); token requests need none, since
+a browser never attaches a bearer token by itself.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Callable
 from functools import wraps
 
@@ -20,6 +24,11 @@ from inbox.domain.models import Operator, Role
 from inbox.web.keys import HUB
 
 OPERATOR = web.RequestKey("operator", Operator)
+SESSION_ID = web.RequestKey("session_id", str)
+SESSION_COOKIE = "inbox_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PUBLIC_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/openapi.json"})
 
 RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -29,7 +38,7 @@ async def authenticate(request: web.Request) -> Operator | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        return None
+        return await authenticate_session(request)
     hub = request.app[HUB]
     operator_id = await hub.tokens.operator_for(token.strip())
     if operator_id is None:
@@ -41,9 +50,32 @@ async def authenticate(request: web.Request) -> Operator | None:
     return operator if operator.active else None
 
 
+async def authenticate_session(request: web.Request) -> Operator | None:
+    """The operator of a valid session cookie; unsafe methods must echo its CSRF token."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        return None
+    hub = request.app[HUB]
+    session = await hub.sessions.get(session_id)
+    if session is None:
+        return None  # expired or logged out: the route then asks to log in
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
+            raise Forbidden("missing or wrong CSRF token", code="csrf_failed")
+    try:
+        operator = await hub.operators.get(session.operator_id)
+    except NotFound:
+        return None
+    if not operator.active:
+        return None
+    request[SESSION_ID] = session_id
+    return operator
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") and request.path not in PUBLIC_PATHS:
         operator = await authenticate(request)
         if operator is not None:
             request[OPERATOR] = operator

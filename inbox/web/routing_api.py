@@ -3,10 +3,10 @@
     GET   /api/v1/lines/{line_id}/routing          rules, business hours, time zone
     PATCH /api/v1/lines/{line_id}/routing          change any of them (partial)
     GET   /api/v1/routing/queue?limit=N            conversations waiting for an operator
-    POST  /api/v1/conversations/{id}/assign        a manager assigns {operator_id, note?}
     POST  /api/v1/routing/reconcile                rebuild Redis counters from MongoDB
 
-Claims, transfers, presence and heartbeats are the operator inbox's routes; they call the
+Claims, transfers, manager assignment, presence and heartbeats are the operator inbox's
+routes (``inbox/web/api/conversations.py``, scoped to the manager's teams); they call the
 same ``hub.router`` methods.
 """
 
@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from inbox.domain.errors import ValidationFailed
 from inbox.domain.models import BusinessHours, Line, Role, RoutingRules
-from inbox.web.auth import current_operator, requires
+from inbox.web.auth import requires
 from inbox.web.keys import HUB
 
 routes = web.RouteTableDef()
@@ -112,25 +112,6 @@ async def get_queue(request: web.Request) -> web.Response:
         raise ValidationFailed("limit must be a number", code="bad_limit") from e
     queue = await request.app[HUB].router.queue(limit=limit)
     return web.json_response({"conversations": [c.model_dump(mode="json") for c in queue]})
-
-
-@routes.post("/api/v1/conversations/{conversation_id}/assign")
-@requires(*MANAGERS)
-async def assign(request: web.Request) -> web.Response:
-    body = await _body(request)
-    operator_id = body.get("operator_id")
-    note = body.get("note")
-    if not isinstance(operator_id, str) or not operator_id:
-        raise ValidationFailed("operator_id is required", code="no_operator")
-    if note is not None and not isinstance(note, str):
-        raise ValidationFailed("note must be a string", code="bad_note")
-    conv = await request.app[HUB].router.assign(
-        request.match_info["conversation_id"],
-        operator_id,
-        by=current_operator(request).id,
-        note=note,
-    )
-    return web.json_response({"conversation": conv.model_dump(mode="json")})
 
 
 @routes.post("/api/v1/routing/reconcile")

@@ -7,7 +7,7 @@ from aiohttp.test_utils import TestClient
 from inbox.domain.models import Presence, Role, RoutingStrategy
 from inbox.wiring import Hub
 from tests.helpers import operator_with_token
-from tests.routing.support import customer_writes, routed_line
+from tests.routing.support import add_team, customer_writes, routed_line
 
 Client = TestClient  # type: ignore[type-arg]
 
@@ -67,9 +67,11 @@ async def test_operators_cannot_configure_or_assign(client: Client, hub: Hub) ->
 
 
 async def test_a_manager_assigns_from_the_queue(client: Client, hub: Hub) -> None:
-    line = await routed_line(hub)
-    boss_op, boss = await operator_with_token(hub, "boss", Role.MANAGER)
-    ann, _ = await operator_with_token(hub, "ann")
+    # Managers assign within their teams (the inbox's scope rule): one team for all three.
+    sales = await add_team(hub, "sales")
+    line = await routed_line(hub, team_id=sales.id)
+    boss_op, boss = await operator_with_token(hub, "boss", Role.MANAGER, teams=(sales.id,))
+    ann, _ = await operator_with_token(hub, "ann", teams=(sales.id,))
     conv = await customer_writes(hub, line)  # nobody online: queued
     resp = await client.get("/api/v1/routing/queue", headers=boss)
     assert [c["id"] for c in (await resp.json())["conversations"]] == [conv.id]
@@ -85,7 +87,8 @@ async def test_a_manager_assigns_from_the_queue(client: Client, hub: Hub) -> Non
     resp = await client.post(
         f"/api/v1/conversations/{conv.id}/assign", json={"operator_id": "nobody"}, headers=boss
     )
-    assert resp.status == 404
+    assert resp.status == 422  # a body naming nobody is invalid input, not a missing route
+    assert (await resp.json())["error"]["code"] == "unknown_target"
 
 
 async def test_only_admins_reconcile(client: Client, hub: Hub) -> None:

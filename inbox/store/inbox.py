@@ -1,0 +1,192 @@
+"""Queries behind the operator inbox: filtered, scoped, cursor-paginated conversation lists,
+counts per tab, search (contact name, phone, email, message text) and small state changes.
+
+The caller (the web layer) builds the audience filter; this module only composes it with
+the user's filters and never widens it.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import DESCENDING
+
+from inbox.domain.errors import NotFound, ValidationFailed
+from inbox.domain.models import ChannelKind, Conversation, ConversationStatus, Message
+from inbox.store.docs import from_doc
+from inbox.store.mongo import Database
+from inbox.store.search import digits, prefix_regex, words
+
+SEARCH_LIMIT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationFilter:
+    """What the operator asked for; every field narrows the list."""
+
+    assignee_id: str | None = None
+    unassigned: bool = False
+    team_ids: tuple[str, ...] | None = None
+    line_id: str | None = None
+    channel: ChannelKind | None = None
+    status: ConversationStatus | None = None
+    active_only: bool = False
+    waiting_min: int | None = None
+    q: str | None = None
+
+
+def encode_cursor(conversation: Conversation) -> str:
+    raw = f"{conversation.updated_at.isoformat()}|{conversation.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, _, cid = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(at), cid
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValidationFailed("bad cursor", code="bad_cursor") from e
+
+
+class MongoInboxQueries:
+    def __init__(self, db: Database) -> None:
+        self._conversations = db["conversations"]
+        self._messages = db["messages"]
+        self._contacts = db["contacts"]
+
+    async def _search_clause(self, q: str) -> dict[str, Any]:
+        """Conversations whose contact or whose messages match every word of ``q``."""
+        terms = words(q)[:5]
+        if not terms:
+            return {"_id": {"$in": []}}  # nothing searchable in the query: no match
+        contact_query: list[dict[str, Any]] = [
+            {"$and": [{"name_words": prefix_regex(t)} for t in terms]}
+        ]
+        if "@" in q:
+            contact_query.append({"emails": prefix_regex(q.strip().casefold())})
+        phone = digits(q)
+        if len(phone) >= 4:
+            contact_query.append({"phone_suffixes": prefix_regex(phone)})
+        contact_ids = [
+            d["_id"]
+            async for d in self._contacts.find({"$or": contact_query}, {"_id": 1}).limit(
+                SEARCH_LIMIT
+            )
+        ]
+        message_query = {"$and": [{"search_words": prefix_regex(t)} for t in terms]}
+        conversation_ids = {
+            d["conversation_id"]
+            async for d in self._messages.find(message_query, {"conversation_id": 1})
+            .sort("_id", DESCENDING)
+            .limit(SEARCH_LIMIT)
+        }
+        return {
+            "$or": [
+                {"contact_id": {"$in": contact_ids}},
+                {"_id": {"$in": sorted(conversation_ids)}},
+            ]
+        }
+
+    async def _query(
+        self, audience: dict[str, Any], flt: ConversationFilter, now: datetime
+    ) -> dict[str, Any]:
+        clauses: list[dict[str, Any]] = [audience] if audience else []
+        if flt.assignee_id:
+            clauses.append({"assignee_id": flt.assignee_id})
+        if flt.unassigned:
+            clauses.append({"assignee_id": None})
+        if flt.team_ids is not None:
+            clauses.append({"team_id": {"$in": list(flt.team_ids)}})
+        if flt.line_id:
+            clauses.append({"line_id": flt.line_id})
+        if flt.channel:
+            clauses.append({"channel": flt.channel.value})
+        if flt.status:
+            clauses.append({"status": flt.status.value})
+        elif flt.active_only:
+            clauses.append({"active": True})
+        if flt.waiting_min is not None:
+            cutoff = now - timedelta(minutes=flt.waiting_min)
+            clauses.append({"active": True, "last_customer_message_at": {"$lte": cutoff}})
+            clauses.append(
+                {
+                    "$or": [
+                        {"last_operator_message_at": None},
+                        {
+                            "$expr": {
+                                "$lt": ["$last_operator_message_at", "$last_customer_message_at"]
+                            }
+                        },
+                    ]
+                }
+            )
+        if flt.q and flt.q.strip():
+            clauses.append(await self._search_clause(flt.q))
+        return {"$and": clauses} if clauses else {}
+
+    async def list_conversations(
+        self,
+        audience: dict[str, Any],
+        flt: ConversationFilter,
+        now: datetime,
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[Conversation], str | None]:
+        """One page, newest activity first, and the cursor of the next page (or None)."""
+        query = await self._query(audience, flt, now)
+        if cursor:
+            at, cid = decode_cursor(cursor)
+            after = {"$or": [{"updated_at": {"$lt": at}}, {"updated_at": at, "_id": {"$lt": cid}}]}
+            query = {"$and": [query, after]} if query else after
+        found = (
+            self._conversations.find(query)
+            .sort([("updated_at", DESCENDING), ("_id", DESCENDING)])
+            .limit(limit + 1)
+        )
+        items = [from_doc(Conversation, d) async for d in found]
+        more = len(items) > limit
+        items = items[:limit]
+        return items, (encode_cursor(items[-1]) if more and items else None)
+
+    async def count(self, audience: dict[str, Any], flt: ConversationFilter, now: datetime) -> int:
+        return await self._conversations.count_documents(await self._query(audience, flt, now))
+
+    async def mark_read(self, conversation_id: str) -> Conversation:
+        result = await self._conversations.update_one(
+            {"_id": conversation_id}, {"$set": {"unread_count": 0}}
+        )
+        if result.matched_count == 0:
+            raise NotFound(f"conversation {conversation_id} not found")
+        doc = await self._conversations.find_one({"_id": conversation_id})
+        assert doc is not None
+        return from_doc(Conversation, doc)
+
+    async def message_with_file(self, file_id: str) -> Message | None:
+        doc = await self._messages.find_one({"attachments.file_id": file_id})
+        return from_doc(Message, doc) if doc else None
+
+    async def due_snoozed(self, now: datetime, limit: int = 100) -> list[Conversation]:
+        cursor = self._conversations.find(
+            {"status": ConversationStatus.SNOOZED.value, "snoozed_until": {"$lte": now}}
+        ).limit(limit)
+        return [from_doc(Conversation, d) async for d in cursor]
+
+    async def wake(self, conversation_id: str, now: datetime) -> Conversation | None:
+        result = await self._conversations.update_one(
+            {"_id": conversation_id, "status": ConversationStatus.SNOOZED.value},
+            {
+                "$set": {
+                    "status": ConversationStatus.OPEN.value,
+                    "snoozed_until": None,
+                    "updated_at": now,
+                }
+            },
+        )
+        if result.modified_count != 1:
+            return None
+        doc = await self._conversations.find_one({"_id": conversation_id})
+        return from_doc(Conversation, doc) if doc else None

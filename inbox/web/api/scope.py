@@ -1,0 +1,116 @@
+"""Who sees what: the audience rules of conversations, applied to queries, reads and events.
+
+- operator: conversations assigned to them, and the unassigned queues of their teams
+  (plus the shared queue of conversations that belong to no team);
+- manager: everything of their teams (by the conversation's team or its assignee's team),
+  their own conversations and the shared queue;
+- admin: everything.
+
+A conversation outside the caller's audience answers 404, never 403, so ids cannot be
+probed (IDOR).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from inbox.domain.errors import Forbidden, NotFound
+from inbox.domain.models import Conversation, Operator, Role
+from inbox.wiring import Hub
+
+
+@dataclass(frozen=True)
+class Scope:
+    operator: Operator
+    members: frozenset[str]  # operators in the caller's teams (managers), else empty
+
+    @property
+    def is_admin(self) -> bool:
+        return self.operator.role is Role.ADMIN
+
+    @property
+    def is_manager(self) -> bool:
+        return self.operator.role is Role.MANAGER
+
+    def mongo_filter(self) -> dict[str, Any]:
+        me = self.operator.id
+        teams = list(self.operator.teams)
+        if self.is_admin:
+            return {}
+        shared = {"assignee_id": None, "team_id": None}
+        if self.is_manager:
+            return {
+                "$or": [
+                    {"team_id": {"$in": teams}},
+                    {"assignee_id": {"$in": sorted(self.members | {me})}},
+                    shared,
+                ]
+            }
+        return {
+            "$or": [
+                {"assignee_id": me},
+                {"assignee_id": None, "team_id": {"$in": [*teams, None]}},
+            ]
+        }
+
+    def sees(self, team_id: str | None, assignee_id: str | None) -> bool:
+        me = self.operator.id
+        if self.is_admin or assignee_id == me:
+            return True
+        if assignee_id is None and (team_id is None or team_id in self.operator.teams):
+            return True
+        if self.is_manager:
+            return team_id in self.operator.teams or assignee_id in self.members
+        return False
+
+    def can_see(self, conversation: Conversation) -> bool:
+        return self.sees(conversation.team_id, conversation.assignee_id)
+
+    def can_act(self, conversation: Conversation) -> bool:
+        """Reply, resolve, snooze: the assignee, a free queue item, or a manager/admin."""
+        if not self.can_see(conversation):
+            return False
+        if self.is_admin or self.is_manager:
+            return True
+        return conversation.assignee_id in (None, self.operator.id)
+
+    def sees_event(self, event: dict[str, Any]) -> bool:
+        """Whether a live event (as stored on the stream) is for this operator."""
+        if event.get("type") == "presence":
+            return True
+        if event.get("conversation_id") is None:
+            return self.is_admin or self.is_manager
+        if self.sees(event.get("team_id"), event.get("assignee_id")):
+            return True
+        # A conversation taken away from someone: they must see it leave their list.
+        data = event.get("data")
+        hop = data.get("hop") if isinstance(data, dict) else None
+        return isinstance(hop, dict) and hop.get("from_operator") == self.operator.id
+
+
+async def scope_for(hub: Hub, operator: Operator) -> Scope:
+    members: frozenset[str] = frozenset()
+    if operator.role is Role.MANAGER and operator.teams:
+        members = frozenset(
+            o.id for o in await hub.operators.list() if set(o.teams) & set(operator.teams)
+        )
+    return Scope(operator=operator, members=members)
+
+
+async def visible_conversation(hub: Hub, scope: Scope, conversation_id: str) -> Conversation:
+    """The conversation when the caller may see it; 404 otherwise (no existence leak)."""
+    try:
+        conversation = await hub.conversations.get(conversation_id)
+    except NotFound:
+        conversation = None
+    if conversation is None or not scope.can_see(conversation):
+        raise NotFound(f"conversation {conversation_id} not found", code="conversation_not_found")
+    return conversation
+
+
+async def actionable_conversation(hub: Hub, scope: Scope, conversation_id: str) -> Conversation:
+    conversation = await visible_conversation(hub, scope, conversation_id)
+    if not scope.can_act(conversation):
+        raise Forbidden("the conversation is assigned to someone else", code="not_assignee")
+    return conversation

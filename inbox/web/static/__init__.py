@@ -1,0 +1,1 @@
+"""Static files of the operator page (a package so that wheels carry them)."""
