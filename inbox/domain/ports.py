@@ -170,7 +170,13 @@ class MessageRepository(Protocol):
     async def claim_for_send(
         self, message_id: str, now: datetime, lease_s: float
     ) -> Message | None: ...
-    async def mark_sent(self, message_id: str, external_id: str, at: datetime) -> Message: ...
+    async def mark_sent(
+        self,
+        message_id: str,
+        external_id: str,
+        at: datetime,
+        extra_external_ids: Sequence[str] = (),
+    ) -> Message: ...
     async def mark_retry(
         self, message_id: str, reason: str, next_attempt_at: datetime, now: datetime
     ) -> Message: ...

@@ -240,3 +240,27 @@ async def test_inbound_media_is_downloaded_before_the_link_expires(
     assert (
         events[-1]["data"]["message"]["attachments"][0]["file_id"] == stored.attachments[0].file_id
     )
+
+
+async def test_receipts_for_later_parts_of_a_split_reply_reach_the_same_message(
+    client: TestClient, hub: Hub, fake_viber: FakeViber
+) -> None:
+    _, inbound = await setup(hub, client, fake_viber)
+    long_text = ("word " * 1500).strip()  # 7,499 characters: two Viber messages
+    sent = await send(hub, inbound, long_text)
+    first, second = fake_viber.sent
+    assert sent.external_id == str(first["message_token"])
+    await fake_viber.push(
+        VIBER_TOKEN, fake_viber.receipt("delivered", second["message_token"], USER)
+    )
+    assert (await hub.messages.get(sent.id)).status is DeliveryStatus.DELIVERED
+    await fake_viber.push(VIBER_TOKEN, fake_viber.receipt("seen", second["message_token"], USER))
+    assert (await hub.messages.get(sent.id)).status is DeliveryStatus.READ
+    await hub.drain_background()
+    events = await published(hub, "message.status")
+    assert [(e["data"]["message_id"], e["data"]["status"]) for e in events] == [
+        (sent.id, "sent"),
+        (sent.id, "delivered"),
+        (sent.id, "read"),
+    ]
+    assert await count(hub, "messages") == 2  # the customer's message and the one reply
