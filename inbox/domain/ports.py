@@ -58,6 +58,7 @@ class ThreadResult:
     conversation: Conversation
     created: bool
     reopened: bool
+    woken: bool = False  # it was snoozed: the customer's message reopened it at once
 
 
 class ContactRepository(Protocol):

@@ -124,6 +124,10 @@ class Ingest:
                 edited_at=inbound.edited_at,
             )
             stored, inserted = await self._messages.insert(message)
+            if thread.woken:  # set once, by the delivery that woke it (also if it lost a race)
+                woken = thread.conversation
+                out.events.append(conversation_event("conversation.status", woken, now))
+                log.info("snooze_woken_by_customer", conversation_id=woken.id, line_id=line.id)
             if inserted:
                 conversation = await self._conversations.record_inbound(
                     thread.conversation.id, now, preview_of(stored)
