@@ -73,6 +73,10 @@ class ContactRepository(Protocol):
     ) -> Contact | None: ...
     async def list(self, limit: int = 100) -> list[Contact]: ...
 
+    async def clear_pending_source(self, line_id: str, external_id: str, source: str) -> None:
+        """Consume an identity's ``pending_source`` if it is still ``source``."""
+        ...
+
 
 class ConversationRepository(Protocol):
     async def thread(
