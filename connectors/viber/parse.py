@@ -19,6 +19,8 @@ from connectors.viber.errors import ViberPayloadError
 from inbox.domain.inbound import ContactUpdate, Ignored, InboundEvent, InboundMessage, StatusUpdate
 from inbox.domain.models import Attachment, AttachmentKind, DeliveryStatus
 
+CONTEXT_CHARS = 256  # a deep-link context kept as a conversation source, at most
+
 
 class _Raw(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -167,7 +169,9 @@ def _message(data: dict[str, Any]) -> Parsed:
     )
 
 
-def _user_update(data: dict[str, Any], *, reachable: bool | None) -> ContactUpdate:
+def _user_update(
+    data: dict[str, Any], *, reachable: bool | None, source: str | None = None
+) -> ContactUpdate:
     raw = RawUserEvent.model_validate(data)
     return ContactUpdate(
         external_user_id=raw.user.id,
@@ -175,14 +179,18 @@ def _user_update(data: dict[str, Any], *, reachable: bool | None) -> ContactUpda
         language=raw.user.language,
         reachable=reachable,
         create=True,  # Viber tells us who they are before they write: keep them
+        source=source,
     )
 
 
 def _conversation_started(data: dict[str, Any]) -> Parsed:
     raw = RawUserEvent.model_validate(data)
     # A subscriber coming back must not get a second welcome.
+    # The deep link's context (viber://pa?chatURI=...&context=...) becomes the source of
+    # the conversation the customer's first message starts, as Telegram's /start payload.
+    context = (raw.context or "").strip()[:CONTEXT_CHARS] or None
     return Parsed(
-        (_user_update(data, reachable=None),),
+        (_user_update(data, reachable=None, source=context),),
         welcome_allowed=not raw.subscribed,
         context=raw.context,
     )

@@ -49,6 +49,7 @@ class ContactUpdate(Model):
     phone: str | None = None
     language: str | None = None
     create: bool = False  # a customer we have not seen yet becomes a contact (Viber subscribe)
+    source: str | None = None  # deep-link context for their next conversation (Viber)
 
 
 class Ignored(Model):

@@ -116,6 +116,9 @@ class ChannelIdentity(Model):
     username: str | None = None
     display_name: str | None = None
     reachable: bool = True  # False once the customer blocked the bot or unsubscribed
+    # A deep-link context seen before the customer wrote (Viber conversation_started):
+    # the source of the conversation their next message starts, then cleared.
+    pending_source: str | None = None
 
     @property
     def key(self) -> str:

@@ -58,6 +58,7 @@ class ThreadResult:
     conversation: Conversation
     created: bool
     reopened: bool
+    woken: bool = False  # it was snoozed: the customer's message reopened it at once
 
 
 class ContactRepository(Protocol):
@@ -71,6 +72,10 @@ class ContactRepository(Protocol):
         self, line: Line, update: ContactUpdate, now: datetime
     ) -> Contact | None: ...
     async def list(self, limit: int = 100) -> list[Contact]: ...
+
+    async def clear_pending_source(self, line_id: str, external_id: str, source: str) -> None:
+        """Consume an identity's ``pending_source`` if it is still ``source``."""
+        ...
 
 
 class ConversationRepository(Protocol):
@@ -170,7 +175,13 @@ class MessageRepository(Protocol):
     async def claim_for_send(
         self, message_id: str, now: datetime, lease_s: float
     ) -> Message | None: ...
-    async def mark_sent(self, message_id: str, external_id: str, at: datetime) -> Message: ...
+    async def mark_sent(
+        self,
+        message_id: str,
+        external_id: str,
+        at: datetime,
+        extra_external_ids: Sequence[str] = (),
+    ) -> Message: ...
     async def mark_retry(
         self, message_id: str, reason: str, next_attempt_at: datetime, now: datetime
     ) -> Message: ...

@@ -105,9 +105,23 @@ class Ingest:
         existing = await self._messages.get_by_external(line.id, inbound.external_id)
         if existing is None:
             contact = await self._contacts.upsert_identity(line, inbound, now)
-            thread = await self._conversations.thread(
-                line, contact, now, source=inbound.source, subject=inbound.subject
+            pending = next(
+                (
+                    i.pending_source
+                    for i in contact.identities
+                    if i.line_id == line.id and i.external_id == inbound.external_user_id
+                ),
+                None,
             )
+            thread = await self._conversations.thread(
+                line, contact, now, source=inbound.source or pending, subject=inbound.subject
+            )
+            if pending is not None:
+                # Like Telegram's /start payload: it names the conversation this message
+                # starts; for a conversation already open it is dropped.
+                await self._contacts.clear_pending_source(
+                    line.id, inbound.external_user_id, pending
+                )
             message = Message(
                 conversation_id=thread.conversation.id,
                 line_id=line.id,
@@ -124,6 +138,10 @@ class Ingest:
                 edited_at=inbound.edited_at,
             )
             stored, inserted = await self._messages.insert(message)
+            if thread.woken:  # set once, by the delivery that woke it (also if it lost a race)
+                woken = thread.conversation
+                out.events.append(conversation_event("conversation.status", woken, now))
+                log.info("snooze_woken_by_customer", conversation_id=woken.id, line_id=line.id)
             if inserted:
                 conversation = await self._conversations.record_inbound(
                     thread.conversation.id, now, preview_of(stored)

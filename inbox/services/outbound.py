@@ -173,7 +173,9 @@ class Sender:
             return await self._on_error(
                 claimed, conversation.contact_id, DeliveryError(str(e), retryable=True), log_
             )
-        sent = await self._messages.mark_sent(claimed.id, receipt.external_id, self._clock.now())
+        sent = await self._messages.mark_sent(
+            claimed.id, receipt.external_id, self._clock.now(), receipt.extra_external_ids
+        )
         log_.info("message_sent", attempts=sent.attempts)
         await self._publish_status(sent)
         return sent

@@ -84,6 +84,8 @@ class MongoContactRepository:
         setter: dict[str, Any] = {"updated_at": now}
         if update.reachable is not None:
             setter["identities.$[ident].reachable"] = update.reachable
+        if update.source:
+            setter["identities.$[ident].pending_source"] = update.source
         if update.language:
             setter["language"] = update.language
         change: dict[str, Any] = {"$set": setter}
@@ -95,7 +97,7 @@ class MongoContactRepository:
         # MongoDB refuses array filters that the update does not use.
         filters = (
             [{"ident.line_id": line.id, "ident.external_id": update.external_user_id}]
-            if update.reachable is not None
+            if update.reachable is not None or update.source
             else None
         )
         result = await self._c.update_one({"identity_keys": key}, change, array_filters=filters)
@@ -113,6 +115,20 @@ class MongoContactRepository:
             await self.upsert_identity(line, sender, now)
             return await self.apply_update(line, update.model_copy(update={"create": False}), now)
         return await self.find_by_identity(line.id, update.external_user_id)
+
+    async def clear_pending_source(self, line_id: str, external_id: str, source: str) -> None:
+        # Conditional on the value read: a newer context stored meanwhile is kept.
+        await self._c.update_one(
+            {"identity_keys": identity_key(line_id, external_id)},
+            {"$set": {"identities.$[ident].pending_source": None}},
+            array_filters=[
+                {
+                    "ident.line_id": line_id,
+                    "ident.external_id": external_id,
+                    "ident.pending_source": source,
+                }
+            ],
+        )
 
     async def list(self, limit: int = 100) -> list[Contact]:
         cursor = self._c.find({"merged_into": None}).sort("_id", -1).limit(limit)

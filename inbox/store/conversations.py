@@ -54,6 +54,8 @@ class MongoConversationRepository:
         key = {"line_id": line.id, "contact_id": contact.id}
         for _ in range(_THREAD_TRIES):
             doc = await self._c.find_one({**key, "active": True})
+            if doc is not None and doc.get("status") == ConversationStatus.SNOOZED.value:
+                return await self._wake(doc, now)
             if doc is not None:
                 return ThreadResult(from_doc(Conversation, doc), created=False, reopened=False)
             last = await self._c.find_one(
@@ -104,6 +106,25 @@ class MongoConversationRepository:
                 continue
             return ThreadResult(fresh, created=True, reopened=False)
         raise Conflict(f"could not thread a conversation for contact {contact.id}")
+
+    async def _wake(self, doc: dict[str, Any], now: datetime) -> ThreadResult:
+        """A customer wrote to a snoozed conversation: open it now, not at its snooze time.
+
+        Conditional on it still being snoozed, so of concurrent messages (or an operator's
+        change) exactly one wakes it and reports ``woken``.
+        """
+        result = await self._c.update_one(
+            {"_id": doc["_id"], "status": ConversationStatus.SNOOZED.value},
+            {
+                "$set": {
+                    "status": ConversationStatus.OPEN.value,
+                    "snoozed_until": None,
+                    "updated_at": now,
+                }
+            },
+        )
+        woken = result.modified_count == 1
+        return ThreadResult(await self.get(doc["_id"]), created=False, reopened=False, woken=woken)
 
     async def get(self, conversation_id: str) -> Conversation:
         doc = await self._c.find_one({"_id": conversation_id})

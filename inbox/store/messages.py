@@ -8,6 +8,7 @@ crashed sender's message is picked up again when its lease runs out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -132,13 +133,22 @@ class MongoMessageRepository:
         )
         return await self.get(message_id) if result.modified_count == 1 else None
 
-    async def mark_sent(self, message_id: str, external_id: str, at: datetime) -> Message:
+    async def mark_sent(
+        self,
+        message_id: str,
+        external_id: str,
+        at: datetime,
+        extra_external_ids: Sequence[str] = (),
+    ) -> Message:
+        # The extra ids (a reply split into several platform messages) are lookup keys for
+        # receipts only: the unique index stays on ``external_id``, the first part.
         await self._c.update_one(
             {"_id": message_id},
             {
                 "$set": {
                     "status": DeliveryStatus.SENT.value,
                     "external_id": external_id,
+                    "extra_external_ids": list(extra_external_ids),
                     "sent_at": at,
                     "error": None,
                     "lease_until": None,
@@ -196,23 +206,27 @@ class MongoMessageRepository:
         at: datetime,
         error: str | None = None,
     ) -> Message | None:
-        """Move an outbound message's status forward; None if unknown or not a step forward."""
+        """Move an outbound message's status forward; None if unknown or not a step forward.
+
+        ``external_id`` may also be a later part of a split reply (``extra_external_ids``):
+        the message then moves as far as its most advanced part.
+        """
         lower = [s.value for s, rank in DELIVERY_RANK.items() if rank < DELIVERY_RANK[status]]
         setter: dict[str, Any] = {"status": status.value}
         if error:
             setter["error"] = {"reason": error, "code": None, "at": at}
-        result = await self._c.update_one(
-            {
+        for key in ("external_id", "extra_external_ids"):
+            query = {
                 "line_id": line_id,
-                "external_id": external_id,
+                key: external_id,
                 "direction": Direction.OUT.value,
                 "status": {"$in": lower},
-            },
-            {"$set": setter},
-        )
-        if result.modified_count == 0:
-            return None
-        return await self.get_by_external(line_id, external_id)
+            }
+            result = await self._c.update_one(query, {"$set": setter})
+            if result.modified_count == 1:
+                doc = await self._c.find_one({"line_id": line_id, key: external_id})
+                return from_doc(Message, doc) if doc else None
+        return None
 
     async def count_sent_since(self, conversation_id: str, since: datetime) -> int:
         return await self._c.count_documents(

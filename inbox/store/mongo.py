@@ -57,6 +57,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             "by_line_external_id",
         ),
         _ix([("conversation_id", ASCENDING), ("_id", DESCENDING)], "by_conversation"),
+        # Later parts of a split reply: receipts find their message by these (not unique).
+        _ix([("line_id", ASCENDING), ("extra_external_ids", ASCENDING)], "by_line_extra_id"),
         _ix([("status", ASCENDING), ("next_attempt_at", ASCENDING)], "outbound_due"),
         _ix([("hooks_done", ASCENDING), ("created_at", ASCENDING)], "hooks_pending"),
         # Plain, not partial: SecantusDB plans no query on a partial index (see above).

@@ -1,5 +1,6 @@
 """The operator page in Debian's Chromium, driven by Playwright: log in, a customer message
-arrives live, reply and see the delivery tick, transfer, the colleague resolves; a script
+arrives live, reply and see the delivery tick, transfer, the colleague resolves; a Telegram
+customer's message arrives live and the reply goes out through the (fake) Bot API; a script
 payload in a customer message stays text. Saves screenshots of the main screens."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
+from inbox.devfakes.telegram import FakeTelegram
 from inbox.domain.clock import FrozenClock
 from inbox.domain.inbound import InboundMessage
 from inbox.domain.models import CannedResponse, ChannelKind, Line, RoutingRules, RoutingStrategy
@@ -125,7 +127,14 @@ async def test_operator_flow_in_chromium(live_hub: Hub, browser: Browser, shots:
     await hub.canned.add(greeting)
     assert isinstance(hub.clock, FrozenClock)
     hub.clock.set(datetime.now(UTC))
-    async with callback_server() as (callback_url, received):
+    async with callback_server() as (callback_url, received), FakeTelegram() as fake_tg:
+        # The Telegram line talks to the fake Bot API, as the demo does (its api_base).
+        tg_line = seeded[ChannelKind.TELEGRAM]
+        tg_line = await hub.lines.replace(
+            tg_line.model_copy(
+                update={"settings": {**tg_line.settings, "api_base": fake_tg.base_url}}
+            )
+        )
         line = await make_line(
             hub,
             name="Website chat",
@@ -170,7 +179,6 @@ async def test_operator_flow_in_chromium(live_hub: Hub, browser: Browser, shots:
             )
 
             # A Telegram message arrives live too, with its channel icon.
-            tg_line = seeded[ChannelKind.TELEGRAM]
             # Through the Telegram connector's own webhook, as Telegram would call it.
             update = {
                 "update_id": 9001,
@@ -246,6 +254,20 @@ async def test_operator_flow_in_chromium(live_hub: Hub, browser: Browser, shots:
             )
             assert conversation.status.value == "resolved"
             assert conversation.assignee_id == world.op_a2.id
+
+            # Anna answers the Telegram customer: the reply goes out through the Bot API.
+            await page.locator(".conv", has_text="Taras").click()
+            await expect(page.locator(".msg.in .text").last).to_have_text("Привіт!")
+            await page.fill("#reply", "Вітаю, Тарасе! Чим можу допомогти?")
+            await page.keyboard.press("Control+Enter")
+            tg_tick = page.locator(".msg.out .tick").last
+            await expect(tg_tick).to_have_attribute("data-status", "sent")
+            [sent] = fake_tg.sent_to(777)
+            assert sent["text"] == "Вітаю, Тарасе! Чим можу допомогти?"
+            assert [m for _, m, _ in fake_tg.calls] == ["sendMessage"]
+            stored = await hub.messages.get_by_external(tg_line.id, f"777:{sent['message_id']}")
+            assert stored is not None
+            assert stored.status.value == "sent"
             assert errors == []
             await anna_ctx.close()
             await andriy_ctx.close()

@@ -86,7 +86,11 @@ async def test_long_text_is_split_at_4096_and_joins_back(
     assert all(len(p.encode("utf-16-le")) // 2 <= 4096 for p in parts)
     assert "".join(parts) == text
     assert sent is not None
-    assert sent.external_id == f"{CHAT}:{fake_telegram.sent_to(CHAT)[0]['message_id']}"
+    ids = [f"{CHAT}:{m['message_id']}" for m in fake_telegram.sent_to(CHAT)]
+    assert sent.external_id == ids[0]
+    doc = await hub.db["messages"].find_one({"_id": sent.id})
+    assert doc is not None
+    assert doc["extra_external_ids"] == ids[1:]  # every part's id is kept
 
 
 async def test_photo_with_caption_and_document_from_our_file_store(

@@ -10,7 +10,14 @@ from aiohttp.test_utils import TestClient
 from connectors.viber.errors import ViberSetupError, delivery_error
 from inbox.devfakes.viber import FakeViber
 from inbox.domain.clock import FrozenClock
-from inbox.domain.models import Attachment, AttachmentKind, DeliveryStatus, Line, Message
+from inbox.domain.models import (
+    Attachment,
+    AttachmentKind,
+    ConversationStatus,
+    DeliveryStatus,
+    Line,
+    Message,
+)
 from inbox.wiring import Hub
 from tests.channels import (
     VIBER_TOKEN,
@@ -240,3 +247,49 @@ async def test_inbound_media_is_downloaded_before_the_link_expires(
     assert (
         events[-1]["data"]["message"]["attachments"][0]["file_id"] == stored.attachments[0].file_id
     )
+
+
+async def test_receipts_for_later_parts_of_a_split_reply_reach_the_same_message(
+    client: TestClient, hub: Hub, fake_viber: FakeViber
+) -> None:
+    _, inbound = await setup(hub, client, fake_viber)
+    long_text = ("word " * 1500).strip()  # 7,499 characters: two Viber messages
+    sent = await send(hub, inbound, long_text)
+    first, second = fake_viber.sent
+    assert sent.external_id == str(first["message_token"])
+    await fake_viber.push(
+        VIBER_TOKEN, fake_viber.receipt("delivered", second["message_token"], USER)
+    )
+    assert (await hub.messages.get(sent.id)).status is DeliveryStatus.DELIVERED
+    await fake_viber.push(VIBER_TOKEN, fake_viber.receipt("seen", second["message_token"], USER))
+    assert (await hub.messages.get(sent.id)).status is DeliveryStatus.READ
+    await hub.drain_background()
+    events = await published(hub, "message.status")
+    assert [(e["data"]["message_id"], e["data"]["status"]) for e in events] == [
+        (sent.id, "sent"),
+        (sent.id, "delivered"),
+        (sent.id, "read"),
+    ]
+    assert await count(hub, "messages") == 2  # the customer's message and the one reply
+
+
+async def test_deep_link_context_becomes_the_source_of_the_first_conversation(
+    client: TestClient, hub: Hub, fake_viber: FakeViber, clock: FrozenClock
+) -> None:
+    line = await registered_viber(hub, client, fake_viber)
+    started = fake_viber.user_event(
+        "conversation_started", USER, type="open", subscribed=False, context="spring-ad"
+    )
+    assert (await fake_viber.push(VIBER_TOKEN, started))[0] == 200
+    first = await customer_writes(hub, line, fake_viber, "Hello, about the ad")
+    assert (await hub.conversations.get(first.conversation_id)).source == "spring-ad"
+    contact = await hub.contacts.find_by_identity(line.id, USER)
+    assert contact is not None
+    assert contact.identities[0].pending_source is None  # consumed by that conversation
+    await hub.conversations.set_status(
+        first.conversation_id, ConversationStatus.RESOLVED, clock.now()
+    )
+    clock.advance(line.reopen_window_s + 1)
+    later = await customer_writes(hub, line, fake_viber, "A new question")
+    assert later.conversation_id != first.conversation_id
+    assert (await hub.conversations.get(later.conversation_id)).source is None
