@@ -6,7 +6,7 @@ const state = {
   me: null, csrf: null, tab: "mine", items: [], cursor: null, current: null,
   messages: new Map(), olderCursor: null, directory: { operators: [], teams: [] }, canned: [],
   lastEventId: null, ws: null, wsRetry: 0, refreshTimer: null, collisionTimer: null,
-  typingSentAt: 0, statuses: new Map(),
+  typingSentAt: 0, statuses: new Map(), stages: new Map(),
 };
 const CHANNELS = new Set(["telegram", "viber", "instagram", "email", "api"]);
 const RANK = { received: 0, pending: 1, retrying: 2, sent: 3, delivered: 4, read: 5, failed: 6 };
@@ -104,9 +104,14 @@ async function start(me) {
   $("open-admin").hidden = state.me.role !== "admin";
   $("login-view").hidden = true;
   $("app-view").hidden = false;
-  const [directory, canned] = await Promise.all([api("GET", "/directory"), api("GET", "/canned-responses")]);
+  const [directory, canned, pipelines] = await Promise.all([
+    api("GET", "/directory"), api("GET", "/canned-responses"),
+    api("GET", "/crm/pipelines").catch(() => ({ items: [] })),
+  ]);
   state.directory = directory;
   state.canned = canned.items;
+  // Stage names by "pipeline:stage", so the card shows "Payment", not "payment".
+  state.stages = new Map(pipelines.items.flatMap((p) => p.stages.map((st) => [`${p.id}:${st.id}`, st.name])));
   renderCanned();
   selectTab(state.tab);
   connect();
@@ -295,6 +300,11 @@ async function loadOlder() {
   renderMessages(false);
 }
 
+async function refreshCard(id) {
+  const card = await api("GET", `/conversations/${id}/contact`);
+  if (state.current && state.current.id === id) { state.card = card; renderContact(card); }
+}
+
 function renderContact(card) {
   const box = $("contact-card");
   const contact = card.contact;
@@ -314,8 +324,9 @@ function renderContact(card) {
       el("h3", {}, t("crm")),
       crm.length ? el("ul", {}, crm.map((i) => {
         const thing = i.lead || i.deal || {};
+        const stage = state.stages?.get(`${thing.pipeline_id}:${thing.stage_id}`) || thing.stage_id || thing.status;
         return el("li", {}, el("b", {}, i.type === "lead" ? t("lead") : t("deal")), " ", thing.title || "",
-          thing.stage_name || thing.stage_id || thing.status ? el("span", { class: "stage" }, ` · ${t("stage")}: ${thing.stage_name || thing.stage_id || thing.status}`) : null,
+          stage ? el("span", { class: "stage" }, ` · ${t("stage")}: ${stage}`) : null,
           thing.amount ? ` · ${thing.amount} ${thing.currency || ""}` : null);
       })) : el("p", { class: "muted" }, t("no_crm")),
       tasks.length ? el("ul", { class: "tasks" }, tasks.map((i) => el("li", {}, `☐ ${i.task.title} · ${timeOf(i.task.due_at)}`))) : null),
@@ -450,6 +461,10 @@ function onEvent(event) {
     case "conversation.status":
       if (here) { state.current = event.data.conversation; renderHead(); }
       scheduleRefresh();
+      break;
+    case "crm.updated":
+      // A lead or deal was created, linked or moved: refresh the contact card in place.
+      if (here) refreshCard(current.id).catch(() => {});
       break;
     case "typing":
     case "viewing":
