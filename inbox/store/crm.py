@@ -19,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from inbox.domain.errors import Conflict, NotFound
 from inbox.domain.models import (
     Company,
+    CrmAudience,
     Deal,
     Lead,
     LeadStatus,
@@ -33,6 +34,20 @@ OPEN_LEAD = [LeadStatus.NEW.value, LeadStatus.IN_PROGRESS.value]
 
 def contacts_filter(contact_ids: Sequence[str] | None) -> Doc:
     return {} if contact_ids is None else {"contact_id": {"$in": list(contact_ids)}}
+
+
+def audience_filter(query: Doc, audience: CrmAudience | None) -> Doc:
+    """``query`` narrowed to the records of the audience's contacts or companies, or the
+    ones its operator is responsible for (each branch has its own plain index)."""
+    if audience is None:
+        return query
+    branches: list[Doc] = [{"responsible_id": audience.operator_id}]
+    if audience.contact_ids:
+        branches.append({"contact_id": {"$in": list(audience.contact_ids)}})
+    if audience.company_ids:
+        branches.append({"company_id": {"$in": list(audience.company_ids)}})
+    mine: Doc = {"$or": branches}
+    return {"$and": [query, mine]} if query else mine
 
 
 class MongoPipelineRepository:
@@ -96,8 +111,9 @@ class MongoCompanyRepository:
         doc = await self._c.find_one({"name_lower": name.strip().lower()})
         return from_doc(Company, doc) if doc else None
 
-    async def list(self, limit: int = 100) -> list[Company]:
-        cursor = self._c.find({}).sort("name_lower", ASCENDING).limit(limit)
+    async def list(self, limit: int = 100, ids: Sequence[str] | None = None) -> list[Company]:
+        query: Doc = {} if ids is None else {"_id": {"$in": list(ids)}}
+        cursor = self._c.find(query).sort("name_lower", ASCENDING).limit(limit)
         return [from_doc(Company, d) async for d in cursor]
 
 
@@ -200,6 +216,7 @@ class MongoLeadRepository(_Linked):
         status: str | None = None,
         responsible_id: str | None = None,
         limit: int = 100,
+        audience: CrmAudience | None = None,
     ) -> list[Lead]:
         query: Doc = contacts_filter(contact_ids)
         if company_id is not None:
@@ -208,6 +225,7 @@ class MongoLeadRepository(_Linked):
             query["status"] = status
         if responsible_id is not None:
             query["responsible_id"] = responsible_id
+        query = audience_filter(query, audience)
         cursor = self._c.find(query).sort("created_at", DESCENDING).limit(limit)
         return [from_doc(Lead, d) async for d in cursor]
 
@@ -272,6 +290,7 @@ class MongoDealRepository(_Linked):
         stage_id: str | None = None,
         responsible_id: str | None = None,
         limit: int = 100,
+        audience: CrmAudience | None = None,
     ) -> list[Deal]:
         query: Doc = contacts_filter(contact_ids)
         for key, value in (
@@ -282,6 +301,7 @@ class MongoDealRepository(_Linked):
         ):
             if value is not None:
                 query[key] = value
+        query = audience_filter(query, audience)
         cursor = self._c.find(query).sort("created_at", DESCENDING).limit(limit)
         return [from_doc(Deal, d) async for d in cursor]
 

@@ -90,6 +90,27 @@ class MongoCrmContactStore:
         )
         return [from_doc(Conversation, d) async for d in cursor]
 
+    async def audience_contact_ids(self, audience: Doc) -> list[str]:
+        ids = await self._conversations.distinct("contact_id", audience)
+        return sorted(str(i) for i in ids if i)
+
+    async def company_ids_of(self, contact_ids: Sequence[str]) -> list[str]:
+        if not contact_ids:
+            return []
+        ids = await self._contacts.distinct("company_id", {"_id": {"$in": list(contact_ids)}})
+        return sorted(str(i) for i in ids if i)
+
+    async def conversations_in(
+        self, contact_ids: Sequence[str], audience: Doc, limit: int = 50
+    ) -> list[Conversation]:
+        if not contact_ids:
+            return []
+        query: Doc = {"contact_id": {"$in": list(contact_ids)}}
+        if audience:
+            query = {"$and": [query, audience]}
+        cursor = self._conversations.find(query).limit(limit)
+        return [from_doc(Conversation, d) async for d in cursor]
+
     async def _set_identities(
         self, contact_id: str, identities: Sequence[ChannelIdentity], extra: Doc
     ) -> None:
@@ -176,9 +197,14 @@ class MongoMergeRepository:
         return result.upserted_id is not None
 
     async def proposals(
-        self, status: str | None = MergeProposalStatus.OPEN.value, limit: int = 100
+        self,
+        status: str | None = MergeProposalStatus.OPEN.value,
+        limit: int = 100,
+        contact_ids: Sequence[str] | None = None,
     ) -> list[MergeProposal]:
         query: Doc = {} if status is None else {"status": status}
+        if contact_ids is not None:
+            query["contact_ids"] = {"$in": list(contact_ids)}
         cursor = self._proposals.find(query).sort("created_at", DESCENDING).limit(limit)
         return [from_doc(MergeProposal, d) async for d in cursor]
 
