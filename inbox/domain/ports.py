@@ -541,12 +541,6 @@ class CrmContactStore(Protocol):
         """Distinct companies of these contacts."""
         ...
 
-    async def conversations_in(
-        self, contact_ids: Sequence[str], audience: dict[str, Any], limit: int = 50
-    ) -> list[Conversation]:
-        """Conversations of these contacts that match ``audience`` (a scope filter)."""
-        ...
-
 
 class MergeRepository(Protocol):
     async def propose(self, proposal: MergeProposal) -> bool:

@@ -110,6 +110,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         _ix([("name_words", ASCENDING)], "by_name_words"),
         _ix([("phone_suffixes", ASCENDING)], "by_phone_suffix"),
         _ix([("company_id", ASCENDING)], "by_company"),  # CRM: people of a company
+        _ix([("merged_into", ASCENDING)], "by_merged_into"),  # CRM: contacts absorbed
     ],
     "operators": [_ix([("login", ASCENDING)], "uniq_login", unique=True)],
     "teams": [_ix([("name", ASCENDING)], "by_name")],

@@ -8,10 +8,12 @@ everything. Changing it needs a conversation the caller may act on
 (:meth:`Scope.can_act`), or being responsible. A record outside the caller's audience
 answers 404 with the store's own message, so ids cannot be probed.
 
-Lists are narrowed in MongoDB: the contact ids the caller can see come from one
-``distinct`` over conversations (indexed by team and assignee), their companies from one
-more, and the record queries add ``$or`` branches on ``contact_id``, ``company_id`` and
-``responsible_id`` (plain indexes each).
+Lists are narrowed in MongoDB: the contact ids the caller can see come from ``distinct``
+over conversations (one per branch of the audience filter, indexed by team and assignee),
+their companies from ``distinct`` over contacts, and each record query runs once per
+branch (``responsible_id``, chunks of ``contact_id``/``company_id``), sorted and limited,
+merged by :func:`inbox.store.crm.find_any`. A single record is checked against its
+contact's few conversations with the inbox's own predicates.
 """
 
 from __future__ import annotations
@@ -61,8 +63,10 @@ class CrmGuard:
         """Whether the caller sees (or may act on) a conversation of one of these contacts."""
         if self.scope.is_admin:
             return True
-        found = await self.hub.crm_side.stores.crm_contacts.conversations_in(
-            list(dict.fromkeys(contact_ids)), self.scope.mongo_filter()
+        # A contact's conversations are few: read them by the indexed contact id and apply
+        # the inbox's own predicates here.
+        found = await self.hub.crm_side.stores.crm_contacts.conversations_of(
+            list(dict.fromkeys(contact_ids))
         )
         check = self.scope.can_act if act else self.scope.can_see
         return any(check(c) for c in found)
