@@ -220,6 +220,9 @@ async def test_overviews_tasks_and_notes_across_teams(client: TestClient, hub: H
                 "/api/v1/crm/notes", json={"text": "peek", **target}, headers=w.h(who)
             )
             assert resp.status == 404, target
+        on_conversation = {**task, "deal_id": None, "conversation_id": s.conv_b}
+        resp = await client.post("/api/v1/crm/tasks", json=on_conversation, headers=w.h(who))
+        assert await status_code(resp) == (404, "conversation_not_found")
     assert not (await hub.crm_side.tasks.get(task_id)).done
     notes = await hub.crm_side.stores.notes.list(contact_ids=[s.contact_b])
     assert notes == []
