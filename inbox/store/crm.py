@@ -136,8 +136,12 @@ class MongoCompanyRepository:
         doc = await self._c.find_one({"name_lower": name.strip().lower()})
         return from_doc(Company, doc) if doc else None
 
-    async def list(self, limit: int = 100, ids: Sequence[str] | None = None) -> list[Company]:
-        branches = None if ids is None else in_chunks("_id", ids)
+    async def list(
+        self, limit: int = 100, ids: Sequence[str] | None = None, owner_id: str | None = None
+    ) -> list[Company]:
+        branches = None
+        if ids is not None:
+            branches = in_chunks("_id", ids) + ([{"owner_id": owner_id}] if owner_id else [])
         docs = await find_any(self._c, {}, branches, ("name_lower", ASCENDING), limit)
         return [from_doc(Company, d) for d in docs]
 

@@ -151,7 +151,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         _ix([("company_id", ASCENDING)], "by_company"),
         _ix([("responsible_id", ASCENDING)], "by_responsible"),  # CRM team scoping
     ],
-    "crm_companies": [_ix([("name_lower", ASCENDING)], "by_name")],
+    "crm_companies": [
+        _ix([("name_lower", ASCENDING)], "by_name"),
+        _ix([("owner_id", ASCENDING)], "by_owner"),  # CRM team scoping
+    ],
     "crm_tasks": [
         _ix([("done", ASCENDING), ("fired_at", ASCENDING), ("due_at", ASCENDING)], "due"),
         _ix([("responsible_id", ASCENDING), ("due_at", ASCENDING)], "by_responsible"),

@@ -103,8 +103,10 @@ async def add_note(request: web.Request) -> web.Response:
 @requires()
 async def list_companies(request: web.Request) -> web.Response:
     audience = await (await crm_guard(request)).audience()
-    ids = None if audience is None else audience.company_ids
-    return out(await request.app[HUB].crm_side.stores.companies.list(limit_of(request), ids))
+    companies = request.app[HUB].crm_side.stores.companies
+    if audience is None:
+        return out(await companies.list(limit_of(request)))
+    return out(await companies.list(limit_of(request), audience.company_ids, audience.operator_id))
 
 
 @routes.post("/api/v1/crm/companies")
@@ -112,7 +114,8 @@ async def list_companies(request: web.Request) -> web.Response:
 async def add_company(request: web.Request) -> web.Response:
     """The company with this name; created unless one exists (names match case-insensitively)."""
     body = await read(request, CompanyIn)
-    return out(await request.app[HUB].crm_side.sales.company_named(body.name), 201)
+    sales = request.app[HUB].crm_side.sales
+    return out(await sales.company_named(body.name, owner_id=current_operator(request).id), 201)
 
 
 @routes.put("/api/v1/crm/contacts/{contact_id}/company")

@@ -185,6 +185,14 @@ async def test_lists_show_only_the_callers_audience(client: TestClient, hub: Hub
     assert await listed(companies, w.op_b) == {s.company_b}
     assert await listed(companies, w.admin) == {s.company_b}
     assert await listed(companies, w.op_a) == set()
+    # A company created by name belongs to its creator until people are linked to it.
+    resp = await client.post(companies, json={"name": "Acme"}, headers=w.h(w.op_a))
+    acme = (await resp.json())["id"]
+    assert await listed(companies, w.op_a) == {acme}
+    assert await listed(companies, w.op_b) == {s.company_b}
+    overview = f"/api/v1/crm/companies/{acme}/overview"
+    assert (await client.get(overview, headers=w.h(w.op_a))).status == 200
+    assert (await client.get(overview, headers=w.h(w.op_b))).status == 404
 
 
 async def test_overviews_tasks_and_notes_across_teams(client: TestClient, hub: Hub) -> None:
