@@ -206,13 +206,16 @@ class Sales:
 
     # ------------------------------------------------------------ companies
 
-    async def company_named(self, name: str) -> Company:
-        """The company with this name (case-insensitive), created when there is none."""
+    async def company_named(self, name: str, owner_id: str | None = None) -> Company:
+        """The company with this name (case-insensitive), created when there is none
+        (owned by ``owner_id``, who then sees it before any of its people)."""
         found = await self._companies.find_by_name(name)
         if found is not None:
             return found
         now = self._clock.now()
-        return await self._companies.add(Company(name=name.strip(), created_at=now, updated_at=now))
+        return await self._companies.add(
+            Company(name=name.strip(), owner_id=owner_id, created_at=now, updated_at=now)
+        )
 
     async def link_company(self, contact_id: str, company_id: str | None) -> None:
         """Make a contact one of a company's people (or of none)."""

@@ -513,3 +513,12 @@ class RemoteRef(Model):
     local_id: str
     remote_id: str
     at: datetime
+
+
+class CrmAudience(Model):
+    """Whose CRM records a caller may list: records of these contacts or companies, and
+    records the operator is responsible for (built by the API from the inbox's scope)."""
+
+    operator_id: str
+    contact_ids: tuple[str, ...] = ()
+    company_ids: tuple[str, ...] = ()

@@ -22,6 +22,7 @@ from inbox.domain.models import (
     ContactMerge,
     Conversation,
     ConversationStatus,
+    CrmAudience,
     Deal,
     DeliveryStatus,
     Hop,
@@ -412,7 +413,11 @@ class CompanyRepository(Protocol):
     async def add(self, company: Company) -> Company: ...
     async def get(self, company_id: str) -> Company: ...
     async def find_by_name(self, name: str) -> Company | None: ...
-    async def list(self, limit: int = 100) -> list[Company]: ...
+    async def list(
+        self, limit: int = 100, ids: Sequence[str] | None = None, owner_id: str | None = None
+    ) -> list[Company]:
+        """All companies; with ``ids``, those ones or the ones ``owner_id`` owns."""
+        ...
 
 
 class LeadRepository(Protocol):
@@ -445,6 +450,7 @@ class LeadRepository(Protocol):
         status: str | None = None,
         responsible_id: str | None = None,
         limit: int = 100,
+        audience: CrmAudience | None = None,  # None: everything (admins, use-cases)
     ) -> list[Lead]: ...
     async def reassign_contact(self, lead_ids: Sequence[str], contact_id: str) -> None: ...
 
@@ -476,6 +482,7 @@ class DealRepository(Protocol):
         stage_id: str | None = None,
         responsible_id: str | None = None,
         limit: int = 100,
+        audience: CrmAudience | None = None,
     ) -> list[Deal]: ...
     async def count_in_pipeline(self, pipeline_id: str) -> int: ...
     async def reassign_contact(self, deal_ids: Sequence[str], contact_id: str) -> None: ...
@@ -500,6 +507,7 @@ class TaskRepository(Protocol):
         company_id: str | None = None,
         include_done: bool = False,
         limit: int = 100,
+        audience: CrmAudience | None = None,
     ) -> list[Task]: ...
 
 
@@ -540,6 +548,13 @@ class CrmContactStore(Protocol):
         ...
 
     async def revert_merge(self, merge: ContactMerge) -> None: ...
+    async def audience_contact_ids(self, audience: dict[str, Any]) -> list[str]:
+        """Distinct contact ids of the conversations matching ``audience`` (a scope filter)."""
+        ...
+
+    async def company_ids_of(self, contact_ids: Sequence[str]) -> list[str]:
+        """Distinct companies of these contacts."""
+        ...
 
 
 class MergeRepository(Protocol):
@@ -548,7 +563,10 @@ class MergeRepository(Protocol):
         ...
 
     async def proposals(
-        self, status: str | None = "open", limit: int = 100
+        self,
+        status: str | None = "open",
+        limit: int = 100,
+        contact_ids: Sequence[str] | None = None,  # None: all; else proposals touching these
     ) -> list[MergeProposal]: ...
     async def decide(self, proposal_id: str, status: str, by: str, now: datetime) -> None: ...
     async def record(self, merge: ContactMerge) -> ContactMerge: ...

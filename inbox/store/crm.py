@@ -19,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from inbox.domain.errors import Conflict, NotFound
 from inbox.domain.models import (
     Company,
+    CrmAudience,
     Deal,
     Lead,
     LeadStatus,
@@ -33,6 +34,45 @@ OPEN_LEAD = [LeadStatus.NEW.value, LeadStatus.IN_PROGRESS.value]
 
 def contacts_filter(contact_ids: Sequence[str] | None) -> Doc:
     return {} if contact_ids is None else {"contact_id": {"$in": list(contact_ids)}}
+
+
+IN_CHUNK = 100
+
+
+def in_chunks(field: str, values: Sequence[str]) -> list[Doc]:
+    """``{field: {"$in": ...}}`` filters of at most :data:`IN_CHUNK` values each."""
+    values = list(values)
+    return [{field: {"$in": values[i : i + IN_CHUNK]}} for i in range(0, len(values), IN_CHUNK)]
+
+
+def audience_branches(audience: CrmAudience) -> list[Doc]:
+    """The records of the audience's contacts or companies, or its operator's own."""
+    return [
+        {"responsible_id": audience.operator_id},
+        *in_chunks("contact_id", audience.contact_ids),
+        *in_chunks("company_id", audience.company_ids),
+    ]
+
+
+async def find_any(
+    collection: Any, query: Doc, branches: list[Doc] | None, sort: tuple[str, int], limit: int
+) -> list[Doc]:
+    """Documents matching ``query`` and any of ``branches`` (all when None), sorted, at most
+    ``limit``: one indexed query per branch, each sorted and limited, merged here.
+
+    Not one ``$or``: SecantusDB plans ``$or`` as a collection scan, and its ``$in`` slows
+    down faster than linearly past about a hundred values (measured: 100 ids 27 ms,
+    620 ids 960 ms), hence :func:`in_chunks`. Real MongoDB answers the same way."""
+    key, direction = sort
+    if branches is None:
+        return [d async for d in collection.find(query).sort(key, direction).limit(limit)]
+    found: dict[Any, Doc] = {}
+    for branch in branches:
+        both = {"$and": [query, branch]} if set(query) & set(branch) else {**query, **branch}
+        async for doc in collection.find(both).sort(key, direction).limit(limit):
+            found[doc["_id"]] = doc
+    ordered = sorted(found.values(), key=lambda d: d[key], reverse=direction == DESCENDING)
+    return ordered[:limit]
 
 
 class MongoPipelineRepository:
@@ -96,9 +136,14 @@ class MongoCompanyRepository:
         doc = await self._c.find_one({"name_lower": name.strip().lower()})
         return from_doc(Company, doc) if doc else None
 
-    async def list(self, limit: int = 100) -> list[Company]:
-        cursor = self._c.find({}).sort("name_lower", ASCENDING).limit(limit)
-        return [from_doc(Company, d) async for d in cursor]
+    async def list(
+        self, limit: int = 100, ids: Sequence[str] | None = None, owner_id: str | None = None
+    ) -> list[Company]:
+        branches = None
+        if ids is not None:
+            branches = in_chunks("_id", ids) + ([{"owner_id": owner_id}] if owner_id else [])
+        docs = await find_any(self._c, {}, branches, ("name_lower", ASCENDING), limit)
+        return [from_doc(Company, d) for d in docs]
 
 
 class _Linked:
@@ -200,6 +245,7 @@ class MongoLeadRepository(_Linked):
         status: str | None = None,
         responsible_id: str | None = None,
         limit: int = 100,
+        audience: CrmAudience | None = None,
     ) -> list[Lead]:
         query: Doc = contacts_filter(contact_ids)
         if company_id is not None:
@@ -208,8 +254,9 @@ class MongoLeadRepository(_Linked):
             query["status"] = status
         if responsible_id is not None:
             query["responsible_id"] = responsible_id
-        cursor = self._c.find(query).sort("created_at", DESCENDING).limit(limit)
-        return [from_doc(Lead, d) async for d in cursor]
+        branches = None if audience is None else audience_branches(audience)
+        docs = await find_any(self._c, query, branches, ("created_at", DESCENDING), limit)
+        return [from_doc(Lead, d) for d in docs]
 
 
 class MongoDealRepository(_Linked):
@@ -272,6 +319,7 @@ class MongoDealRepository(_Linked):
         stage_id: str | None = None,
         responsible_id: str | None = None,
         limit: int = 100,
+        audience: CrmAudience | None = None,
     ) -> list[Deal]:
         query: Doc = contacts_filter(contact_ids)
         for key, value in (
@@ -282,8 +330,9 @@ class MongoDealRepository(_Linked):
         ):
             if value is not None:
                 query[key] = value
-        cursor = self._c.find(query).sort("created_at", DESCENDING).limit(limit)
-        return [from_doc(Deal, d) async for d in cursor]
+        branches = None if audience is None else audience_branches(audience)
+        docs = await find_any(self._c, query, branches, ("created_at", DESCENDING), limit)
+        return [from_doc(Deal, d) for d in docs]
 
     async def count_in_pipeline(self, pipeline_id: str) -> int:
         return int(await self._c.count_documents({"pipeline_id": pipeline_id}))

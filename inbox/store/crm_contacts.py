@@ -23,6 +23,7 @@ from inbox.domain.models import (
     MergeProposal,
     MergeProposalStatus,
 )
+from inbox.store.crm import find_any, in_chunks
 from inbox.store.docs import from_doc, to_doc
 from inbox.store.mongo import Database, Doc
 
@@ -89,6 +90,22 @@ class MongoCrmContactStore:
             .limit(limit)
         )
         return [from_doc(Conversation, d) async for d in cursor]
+
+    async def audience_contact_ids(self, audience: Doc) -> list[str]:
+        # One distinct per branch of a top-level $or: each uses its own index, where
+        # SecantusDB would scan the whole collection for the $or.
+        branches = audience["$or"] if list(audience) == ["$or"] else [audience]
+        ids: set[str] = set()
+        for branch in branches:
+            found = await self._conversations.distinct("contact_id", branch)
+            ids.update(str(i) for i in found if i)
+        return sorted(ids)
+
+    async def company_ids_of(self, contact_ids: Sequence[str]) -> list[str]:
+        ids: set[str] = set()
+        for chunk in in_chunks("_id", contact_ids):
+            ids.update(str(i) for i in await self._contacts.distinct("company_id", chunk) if i)
+        return sorted(ids)
 
     async def _set_identities(
         self, contact_id: str, identities: Sequence[ChannelIdentity], extra: Doc
@@ -176,11 +193,15 @@ class MongoMergeRepository:
         return result.upserted_id is not None
 
     async def proposals(
-        self, status: str | None = MergeProposalStatus.OPEN.value, limit: int = 100
+        self,
+        status: str | None = MergeProposalStatus.OPEN.value,
+        limit: int = 100,
+        contact_ids: Sequence[str] | None = None,
     ) -> list[MergeProposal]:
         query: Doc = {} if status is None else {"status": status}
-        cursor = self._proposals.find(query).sort("created_at", DESCENDING).limit(limit)
-        return [from_doc(MergeProposal, d) async for d in cursor]
+        branches = None if contact_ids is None else in_chunks("contact_ids", contact_ids)
+        docs = await find_any(self._proposals, query, branches, ("created_at", DESCENDING), limit)
+        return [from_doc(MergeProposal, d) for d in docs]
 
     async def decide(self, proposal_id: str, status: str, by: str, now: datetime) -> None:
         await self._proposals.update_one(

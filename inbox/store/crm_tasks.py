@@ -8,8 +8,8 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING
 
 from inbox.domain.errors import NotFound
-from inbox.domain.models import Note, Task
-from inbox.store.crm import contacts_filter
+from inbox.domain.models import CrmAudience, Note, Task
+from inbox.store.crm import audience_branches, contacts_filter, find_any
 from inbox.store.docs import from_doc, to_doc
 from inbox.store.mongo import Database, Doc
 
@@ -65,6 +65,7 @@ class MongoTaskRepository:
         company_id: str | None = None,
         include_done: bool = False,
         limit: int = 100,
+        audience: CrmAudience | None = None,
     ) -> list[Task]:
         query: Doc = contacts_filter(contact_ids)
         if responsible_id is not None:
@@ -73,8 +74,9 @@ class MongoTaskRepository:
             query["company_id"] = company_id
         if not include_done:
             query["done"] = False
-        cursor = self._c.find(query).sort("due_at", ASCENDING).limit(limit)
-        return [from_doc(Task, d) async for d in cursor]
+        branches = None if audience is None else audience_branches(audience)
+        docs = await find_any(self._c, query, branches, ("due_at", ASCENDING), limit)
+        return [from_doc(Task, d) for d in docs]
 
 
 class MongoNoteRepository:

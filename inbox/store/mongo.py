@@ -111,6 +111,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         _ix([("match_keys", ASCENDING)], "by_match_key"),  # CRM: normalised phones/emails
         _ix([("name_words", ASCENDING)], "by_name_words"),
         _ix([("phone_suffixes", ASCENDING)], "by_phone_suffix"),
+        _ix([("company_id", ASCENDING)], "by_company"),  # CRM: people of a company
+        _ix([("merged_into", ASCENDING)], "by_merged_into"),  # CRM: contacts absorbed
     ],
     "operators": [_ix([("login", ASCENDING)], "uniq_login", unique=True)],
     "teams": [_ix([("name", ASCENDING)], "by_name")],
@@ -129,6 +131,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         _ix([("conversation_ids", ASCENDING), ("status", ASCENDING)], "by_conversation"),
         _ix([("contact_id", ASCENDING), ("status", ASCENDING)], "by_contact_status"),
         _ix([("company_id", ASCENDING)], "by_company"),
+        _ix([("responsible_id", ASCENDING)], "by_responsible"),  # CRM team scoping
     ],
     "crm_deals": [
         _ix(
@@ -148,15 +151,23 @@ INDEXES: dict[str, list[IndexModel]] = {
         _ix([("contact_id", ASCENDING), ("closed_at", ASCENDING)], "by_contact_open"),
         _ix([("pipeline_id", ASCENDING), ("stage_id", ASCENDING)], "by_stage"),
         _ix([("company_id", ASCENDING)], "by_company"),
+        _ix([("responsible_id", ASCENDING)], "by_responsible"),  # CRM team scoping
     ],
-    "crm_companies": [_ix([("name_lower", ASCENDING)], "by_name")],
+    "crm_companies": [
+        _ix([("name_lower", ASCENDING)], "by_name"),
+        _ix([("owner_id", ASCENDING)], "by_owner"),  # CRM team scoping
+    ],
     "crm_tasks": [
         _ix([("done", ASCENDING), ("fired_at", ASCENDING), ("due_at", ASCENDING)], "due"),
         _ix([("responsible_id", ASCENDING), ("due_at", ASCENDING)], "by_responsible"),
         _ix([("contact_id", ASCENDING)], "by_contact"),
+        _ix([("company_id", ASCENDING)], "by_company"),  # CRM team scoping
     ],
     "crm_notes": [_ix([("contact_id", ASCENDING), ("created_at", DESCENDING)], "by_contact")],
-    "crm_merge_proposals": [_ix([("status", ASCENDING), ("created_at", DESCENDING)], "by_status")],
+    "crm_merge_proposals": [
+        _ix([("status", ASCENDING), ("created_at", DESCENDING)], "by_status"),
+        _ix([("contact_ids", ASCENDING)], "by_contact"),  # CRM team scoping
+    ],
     "crm_outbox": [
         _ix([("status", ASCENDING), ("next_attempt_at", ASCENDING)], "due"),
         _ix([("status", ASCENDING), ("updated_at", DESCENDING)], "by_status"),

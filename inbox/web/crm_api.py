@@ -25,6 +25,7 @@ from inbox.web.crm_schema import (
     out,
     read,
 )
+from inbox.web.crm_scope import crm_guard
 from inbox.web.keys import HUB
 
 _routes = web.RouteTableDef()
@@ -85,12 +86,14 @@ async def set_line_rules(request: web.Request) -> web.Response:
 @requires()
 async def list_leads(request: web.Request) -> web.Response:
     q = request.query
+    guard = await crm_guard(request)
     leads = await request.app[HUB].crm_side.stores.leads.list(
         contact_ids=[q["contact_id"]] if "contact_id" in q else None,
         company_id=q.get("company_id"),
         status=q.get("status"),
         responsible_id=q.get("responsible_id"),
         limit=limit_of(request),
+        audience=await guard.audience(),
     )
     return out(leads)
 
@@ -98,13 +101,15 @@ async def list_leads(request: web.Request) -> web.Response:
 @_routes.get("/api/v1/crm/leads/{lead_id}")
 @requires()
 async def get_lead(request: web.Request) -> web.Response:
-    return out(await request.app[HUB].crm_side.stores.leads.get(request.match_info["lead_id"]))
+    guard = await crm_guard(request)
+    return out(await guard.lead(request.match_info["lead_id"]))
 
 
 @_routes.post("/api/v1/crm/leads/{lead_id}/move")
 @requires()
 async def move_lead(request: web.Request) -> web.Response:
     body = await read(request, LeadMoveIn)
+    await (await crm_guard(request)).lead(request.match_info["lead_id"], act=True)
     lead = await request.app[HUB].crm_side.sales.move_lead(
         request.match_info["lead_id"], body.status, by=current_operator(request).id, via="api"
     )
@@ -115,6 +120,7 @@ async def move_lead(request: web.Request) -> web.Response:
 @requires()
 async def convert_lead(request: web.Request) -> web.Response:
     body = await read(request, ConvertIn)
+    await (await crm_guard(request)).lead(request.match_info["lead_id"], act=True)
     lead, deal = await request.app[HUB].crm_side.sales.convert(
         request.match_info["lead_id"],
         by=current_operator(request).id,
@@ -128,6 +134,7 @@ async def convert_lead(request: web.Request) -> web.Response:
 @requires()
 async def disqualify_lead(request: web.Request) -> web.Response:
     body = await read(request, DisqualifyIn)
+    await (await crm_guard(request)).lead(request.match_info["lead_id"], act=True)
     lead = await request.app[HUB].crm_side.sales.disqualify(
         request.match_info["lead_id"], body.reason, by=current_operator(request).id, via="api"
     )
@@ -141,6 +148,7 @@ async def disqualify_lead(request: web.Request) -> web.Response:
 @requires()
 async def list_deals(request: web.Request) -> web.Response:
     q = request.query
+    guard = await crm_guard(request)
     deals = await request.app[HUB].crm_side.stores.deals.list(
         contact_ids=[q["contact_id"]] if "contact_id" in q else None,
         company_id=q.get("company_id"),
@@ -148,6 +156,7 @@ async def list_deals(request: web.Request) -> web.Response:
         stage_id=q.get("stage_id"),
         responsible_id=q.get("responsible_id"),
         limit=limit_of(request),
+        audience=await guard.audience(),
     )
     return out(deals)
 
@@ -155,13 +164,15 @@ async def list_deals(request: web.Request) -> web.Response:
 @_routes.get("/api/v1/crm/deals/{deal_id}")
 @requires()
 async def get_deal(request: web.Request) -> web.Response:
-    return out(await request.app[HUB].crm_side.stores.deals.get(request.match_info["deal_id"]))
+    guard = await crm_guard(request)
+    return out(await guard.deal(request.match_info["deal_id"]))
 
 
 @_routes.post("/api/v1/crm/deals/{deal_id}/move")
 @requires()
 async def move_deal(request: web.Request) -> web.Response:
     body = await read(request, DealMoveIn)
+    await (await crm_guard(request)).deal(request.match_info["deal_id"], act=True)
     deal = await request.app[HUB].crm_side.sales.move_deal(
         request.match_info["deal_id"],
         body.stage_id,
@@ -176,6 +187,7 @@ async def move_deal(request: web.Request) -> web.Response:
 @requires()
 async def set_amount(request: web.Request) -> web.Response:
     body = await read(request, AmountIn)
+    await (await crm_guard(request)).deal(request.match_info["deal_id"], act=True)
     deal = await request.app[HUB].crm_side.sales.set_amount(
         request.match_info["deal_id"], body.amount, body.currency
     )

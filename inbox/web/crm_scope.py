@@ -1,0 +1,206 @@
+"""Who may see and change which CRM record: the inbox's audience rule, carried over.
+
+A CRM record (lead, deal, task, note, contact, company, merge) belongs to a contact (or a
+company, whose people are its contacts). The caller sees it when they see at least one
+conversation of one of those contacts (:class:`inbox.web.api.scope.Scope`, the same rule
+the inbox applies), or when they are the record's responsible operator; admins see
+everything. Changing it needs a conversation the caller may act on
+(:meth:`Scope.can_act`), or being responsible. A record outside the caller's audience
+answers 404 with the store's own message, so ids cannot be probed.
+
+Lists are narrowed in MongoDB: the contact ids the caller can see come from ``distinct``
+over conversations (one per branch of the audience filter, indexed by team and assignee),
+their companies from ``distinct`` over contacts, and each record query runs once per
+branch (``responsible_id``, chunks of ``contact_id``/``company_id``), sorted and limited,
+merged by :func:`inbox.store.crm.find_any`. A single record is checked against its
+contact's few conversations with the inbox's own predicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from inbox.domain.errors import NotFound
+from inbox.domain.models import (
+    Company,
+    Contact,
+    ContactMerge,
+    CrmAudience,
+    Deal,
+    Lead,
+    Task,
+)
+from inbox.web.api.scope import Scope, scope_for
+from inbox.web.auth import current_operator
+from inbox.web.keys import HUB
+from inbox.wiring import Hub
+
+
+def _missing(what: str, record_id: str) -> NotFound:
+    return NotFound(f"{what} {record_id} not found", code=f"{what}_not_found")
+
+
+@dataclass
+class CrmGuard:
+    """The caller's CRM audience for one request."""
+
+    hub: Hub
+    scope: Scope
+    _audience: CrmAudience | None = field(default=None, init=False)
+
+    @property
+    def me(self) -> str:
+        return self.scope.operator.id
+
+    # ------------------------------------------------------------ the rule
+
+    async def reaches(self, contact_ids: Sequence[str], *, act: bool = False) -> bool:
+        """Whether the caller sees (or may act on) a conversation of one of these contacts."""
+        if self.scope.is_admin:
+            return True
+        # A contact's conversations are few: read them by the indexed contact id and apply
+        # the inbox's own predicates here.
+        found = await self.hub.crm_side.stores.crm_contacts.conversations_of(
+            list(dict.fromkeys(contact_ids))
+        )
+        check = self.scope.can_act if act else self.scope.can_see
+        return any(check(c) for c in found)
+
+    async def people_of(self, company_id: str | None) -> list[str]:
+        if company_id is None:
+            return []
+        crm_contacts = self.hub.crm_side.stores.crm_contacts
+        return [c.id for c in await crm_contacts.by_company(company_id)]
+
+    async def allows(
+        self,
+        *,
+        contact_id: str | None = None,
+        company_id: str | None = None,
+        responsible_id: str | None = None,
+        act: bool = False,
+    ) -> bool:
+        if self.scope.is_admin or (responsible_id is not None and responsible_id == self.me):
+            return True
+        ids = [contact_id] if contact_id else []
+        if contact_id:
+            ids += await self.hub.crm_side.stores.crm_contacts.absorbed_into(contact_id)
+        ids += await self.people_of(company_id)
+        return bool(ids) and await self.reaches(ids, act=act)
+
+    # ------------------------------------------------------------ records (404 outside)
+
+    async def lead(self, lead_id: str, *, act: bool = False) -> Lead:
+        lead = await self.hub.crm_side.stores.leads.get(lead_id)
+        if not await self.allows(
+            contact_id=lead.contact_id,
+            company_id=lead.company_id,
+            responsible_id=lead.responsible_id,
+            act=act,
+        ):
+            raise _missing("lead", lead_id)
+        return lead
+
+    async def deal(self, deal_id: str, *, act: bool = False) -> Deal:
+        deal = await self.hub.crm_side.stores.deals.get(deal_id)
+        if not await self.allows(
+            contact_id=deal.contact_id,
+            company_id=deal.company_id,
+            responsible_id=deal.responsible_id,
+            act=act,
+        ):
+            raise _missing("deal", deal_id)
+        return deal
+
+    async def task(self, task_id: str, *, act: bool = False) -> Task:
+        task = await self.hub.crm_side.tasks.get(task_id)
+        if not await self.allows(
+            contact_id=task.contact_id,
+            company_id=task.company_id,
+            responsible_id=task.responsible_id,
+            act=act,
+        ):
+            raise _missing("task", task_id)
+        return task
+
+    async def contact(self, contact_id: str, *, act: bool = False) -> Contact:
+        try:
+            contact = await self.hub.contacts.get(contact_id)
+        except NotFound:
+            raise _missing("contact", contact_id) from None
+        if not await self.allows(contact_id=contact.id, act=act):
+            raise _missing("contact", contact_id)
+        return contact
+
+    async def company(self, company_id: str, *, act: bool = False) -> Company:
+        company = await self.hub.crm_side.stores.companies.get(company_id)
+        if not await self.allows(company_id=company.id, responsible_id=company.owner_id, act=act):
+            raise _missing("company", company_id)
+        return company
+
+    async def merge(self, merge_id: str, *, act: bool = False) -> ContactMerge:
+        record = await self.hub.crm_side.stores.merges.get(merge_id)
+        # After a merge the source's conversations live on the target (and back after undo).
+        if not (
+            self.scope.is_admin or await self.reaches([record.source_id, record.target_id], act=act)
+        ):
+            raise _missing("merge", merge_id)
+        return record
+
+    async def targets(
+        self,
+        *,
+        contact_id: str | None = None,
+        company_id: str | None = None,
+        lead_id: str | None = None,
+        deal_id: str | None = None,
+        conversation_id: str | None = None,
+    ) -> None:
+        """Every record a new task or note points at must be one the caller may change."""
+        if contact_id is not None:
+            await self.contact(contact_id, act=True)
+        if company_id is not None:
+            await self.company(company_id, act=True)
+        if lead_id is not None:
+            await self.lead(lead_id, act=True)
+        if deal_id is not None:
+            await self.deal(deal_id, act=True)
+        if conversation_id is not None:
+            conversation = None
+            with suppress(NotFound):
+                conversation = await self.hub.conversations.get(conversation_id)
+            if conversation is None or not self.scope.can_act(conversation):
+                raise _missing("conversation", conversation_id)
+
+    # ------------------------------------------------------------ lists
+
+    async def audience(self) -> CrmAudience | None:
+        """What lists are narrowed to; None for admins (everything)."""
+        if self.scope.is_admin:
+            return None
+        if self._audience is None:
+            crm_contacts = self.hub.crm_side.stores.crm_contacts
+            contact_ids = await crm_contacts.audience_contact_ids(self.scope.mongo_filter())
+            self._audience = CrmAudience(
+                operator_id=self.me,
+                contact_ids=tuple(contact_ids),
+                company_ids=tuple(await crm_contacts.company_ids_of(contact_ids)),
+            )
+        return self._audience
+
+    def sees_item(self, item: dict[str, Any]) -> bool:
+        """A 360-view timeline item: conversations of other audiences are left out."""
+        if item.get("type") != "conversation":
+            return True
+        c = item.get("conversation") or {}
+        return self.scope.sees(c.get("team_id"), c.get("assignee_id"))
+
+
+async def crm_guard(request: web.Request) -> CrmGuard:
+    hub = request.app[HUB]
+    return CrmGuard(hub=hub, scope=await scope_for(hub, current_operator(request)))
