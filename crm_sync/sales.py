@@ -8,6 +8,7 @@ same deal, and the lead keeps its own history (the deal starts with a copy of it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 import structlog
@@ -16,7 +17,7 @@ from crm_sync.outbox import CrmOutbox
 from crm_sync.pipelines import B2B_PIPELINE_ID, Pipelines, first_stage, stage_of
 from inbox.domain.clock import Clock
 from inbox.domain.errors import Conflict, ValidationFailed
-from inbox.domain.events import Event
+from inbox.domain.events import Event, about
 from inbox.domain.models import (
     Company,
     Deal,
@@ -27,6 +28,7 @@ from inbox.domain.models import (
 )
 from inbox.domain.ports import (
     CompanyRepository,
+    ConversationRepository,
     CrmContactStore,
     DealRepository,
     EventPublisher,
@@ -67,7 +69,9 @@ class Sales:
         outbox: CrmOutbox,
         publisher: EventPublisher,
         clock: Clock,
+        conversations: ConversationRepository,
     ) -> None:
+        self._conversations = conversations
         self._leads = leads
         self._deals = deals
         self._companies = companies
@@ -202,7 +206,9 @@ class Sales:
 
     async def _after_lead(self, lead: Lead, version: int) -> None:
         await self._outbox.enqueue("lead", lead.id, "update", str(version))
-        await self._announce({"what": "lead.updated", "lead": lead.model_dump(mode="json")})
+        await self._announce(
+            {"what": "lead.updated", "lead": lead.model_dump(mode="json")}, lead.conversation_ids
+        )
 
     # ------------------------------------------------------------ companies
 
@@ -276,7 +282,9 @@ class Sales:
 
     async def _after_deal(self, deal: Deal, version: str) -> None:
         await self._outbox.enqueue("deal", deal.id, "update", version)
-        await self._announce({"what": "deal.updated", "deal": deal.model_dump(mode="json")})
+        await self._announce(
+            {"what": "deal.updated", "deal": deal.model_dump(mode="json")}, deal.conversation_ids
+        )
 
     # ------------------------------------------------------------ notes
 
@@ -293,10 +301,15 @@ class Sales:
             )
         return await self._notes.add(note)
 
-    async def _announce(self, data: dict[str, object]) -> None:
+    async def _announce(self, data: dict[str, object], conversation_ids: Sequence[str]) -> None:
+        """Tell the audience of each of the record's conversations (their team, assignee);
+        a record with no conversation goes to managers and admins only."""
         try:
-            await self._publisher.publish(
-                Event(type="crm.updated", at=self._clock.now(), data=data)
-            )
+            now = self._clock.now()
+            targets = [await self._conversations.get(c) for c in conversation_ids[-5:]]
+            if not targets:
+                await self._publisher.publish(Event(type="crm.updated", at=now, data=data))
+            for conversation in targets:
+                await self._publisher.publish(about("crm.updated", conversation, now, data))
         except Exception:  # live updates are best effort; the change is stored
             log.exception("crm_event_publish_failed")

@@ -104,6 +104,7 @@ def build_crm_side(
             outbox=outbox,
             publisher=publisher,
             clock=clock,
+            conversations=conversations,
         ),
         tasks=Tasks(tasks=s.tasks, leads=s.leads, deals=s.deals, publisher=publisher, clock=clock),
         merger=ContactMerger(

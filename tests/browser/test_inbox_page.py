@@ -18,7 +18,15 @@ from pydantic import SecretStr
 from inbox.devfakes.telegram import FakeTelegram
 from inbox.domain.clock import FrozenClock
 from inbox.domain.inbound import InboundMessage
-from inbox.domain.models import CannedResponse, ChannelKind, Line, RoutingRules, RoutingStrategy
+from inbox.domain.models import (
+    CannedResponse,
+    ChannelKind,
+    CrmCreate,
+    CrmRules,
+    Line,
+    RoutingRules,
+    RoutingStrategy,
+)
 from inbox.settings import Settings
 from inbox.web.app import build_app
 from inbox.wiring import Hub, open_hub
@@ -140,6 +148,7 @@ async def test_operator_flow_in_chromium(live_hub: Hub, browser: Browser, shots:
             name="Website chat",
             settings={"callback_url": callback_url},
             routing=RoutingRules(team_id=world.team_a.id, strategy=RoutingStrategy.MANUAL),
+            crm=CrmRules(create=CrmCreate.DEAL),  # B2C: a first message opens a deal
         )
         app = build_app(hub.settings, existing_hub(hub))
         async with TestClient(TestServer(app)) as client:
@@ -231,6 +240,17 @@ async def test_operator_flow_in_chromium(live_hub: Hub, browser: Browser, shots:
             await expect(page.locator(".conv")).to_have_count(6)
             await expect(page.locator(".conv.active")).to_contain_text("Ann Miller")
             await expect(page.locator("#contact-card")).not_to_contain_text("null")
+            # The CRM side opened a deal for the first message; the card shows it, and
+            # follows a stage move made elsewhere (a crm.updated event) without a reload.
+            card_crm = page.locator("#contact-card .crm")
+            await expect(card_crm).to_contain_text("Deal")
+            current = page.locator(".conv.active")
+            assert await current.count() == 1
+            ann = await hub.conversations.list(line_id=line.id, limit=5)
+            deal = await hub.crm_side.stores.deals.for_conversation(ann[0].id)
+            assert deal is not None
+            await hub.crm_side.sales.move_deal(deal.id, "payment", by=world.op_a.id, via="test")
+            await expect(card_crm).to_contain_text("Payment")
             await page.screenshot(path=str(shots / "inbox.png"))
 
             # Transfer to Andriy; it lands in his "Mine" list live.

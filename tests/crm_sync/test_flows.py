@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from aiohttp.test_utils import TestClient
 
@@ -239,3 +240,26 @@ async def test_a_company_has_several_contacts(client: TestClient, hub: Hub) -> N
         "lead",
         "lead",
     ]
+
+
+async def test_deal_changes_are_addressed_to_the_conversation_audience(
+    client: TestClient, hub: Hub
+) -> None:
+    """A stage move is told to the deal's conversation (its team and assignee), so the
+    live feed never shows it to managers of other teams."""
+    line = await make_line(hub, crm=CrmRules(create=CrmCreate.DEAL))
+    await post_api(client, line, api_body("aud-1", user_id="aud"))
+    await hub.drain_background(within_s=10)
+    stored = await hub.messages.get_by_external(line.id, "aud-1")
+    assert stored is not None
+    deal = await hub.crm_side.stores.deals.for_conversation(stored.conversation_id)
+    assert deal is not None
+    await hub.crm_side.sales.move_deal(deal.id, "payment", by=None, via="test")
+    entries = await hub.redis.xrange(hub.publisher.stream)
+    events = [json.loads(fields[b"e"]) for _, fields in entries]
+    moved = [
+        e for e in events if e["type"] == "crm.updated" and e["data"]["what"] == "deal.updated"
+    ]
+    assert len(moved) == 1
+    assert moved[0]["conversation_id"] == stored.conversation_id
+    assert moved[0]["line_id"] == line.id
