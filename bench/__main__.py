@@ -60,8 +60,9 @@ def render(rows: list[Row], info: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-async def run_all(names: list[str], quick: bool) -> list[Row]:
-    rows: list[Row] = []
+async def run_all(names: list[str], quick: bool) -> dict[str, list[Row]]:
+    """Rows per benchmark module, in discovery order."""
+    results: dict[str, list[Row]] = {}
     with tempfile.TemporaryDirectory(prefix="inbox-bench-") as tmp:
         servers = EmbeddedServers(Path(tmp), memory=True)
         servers.start()
@@ -76,10 +77,23 @@ async def run_all(names: list[str], quick: bool) -> list[Row]:
                         f"  {row.section} | {row.case}: {fmt(row.rate)}/s"
                         f" p50 {fmt(row.p50_ms)} ms p99 {fmt(row.p99_ms)} ms {row.note}"
                     )
-                rows.extend(got)
+                results[name] = got
         finally:
             servers.stop()
-    return rows
+    return results
+
+
+def merged(fresh: dict[str, list[Row]]) -> dict[str, list[Row]]:
+    """A named run replaces its own modules' rows and keeps the others' from the last run."""
+    kept: dict[str, list[Row]] = {}
+    try:
+        old = json.loads(RESULTS.read_text()).get("modules", {})
+        kept = {name: [Row(**r) for r in rows] for name, rows in old.items()}
+    except (OSError, ValueError, TypeError):
+        pass
+    kept.update(fresh)
+    order = modules([])
+    return {name: kept[name] for name in order if name in kept}
 
 
 def main() -> int:
@@ -89,15 +103,22 @@ def main() -> int:
     args = parser.parse_args()
     logconfig.configure("WARNING", "console")
     logging.getLogger().setLevel(logging.WARNING)
-    rows = asyncio.run(run_all(args.names, args.quick))
+    fresh = asyncio.run(run_all(args.names, args.quick))
     info = machine()
     if not args.quick:
+        results = merged(fresh)
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(
-            json.dumps({"machine": info, "rows": [r.as_dict() for r in rows]}, indent=2)
+            json.dumps(
+                {
+                    "machine": info,
+                    "modules": {n: [r.as_dict() for r in rows] for n, rows in results.items()},
+                },
+                indent=2,
+            )
         )
         DOC.parent.mkdir(parents=True, exist_ok=True)
-        DOC.write_text(render(rows, info))
+        DOC.write_text(render([r for rows in results.values() for r in rows], info))
         print(f"wrote {RESULTS.relative_to(ROOT)} and {DOC.relative_to(ROOT)}")
     return 0
 
