@@ -52,6 +52,7 @@ from routing.timers import no_reply, offline_grace
 log = structlog.get_logger(__name__)
 
 CHUNK = 16  # candidates offered to one script call; the next chunk only if all were taken
+TOP_K = 32  # operators read from the availability index before falling back to the pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class RouterConfig:
     stale_after_s: float = 10.0  # a Redis hold MongoDB has not confirmed by then is dropped
     cache_s: float = 2.0  # operators and lines are re-read this often
     drain_batch: int = 50
+    top_k: int = TOP_K  # operators read from the availability index per decision
 
 
 class Router:
@@ -96,6 +98,7 @@ class Router:
         self._ops: dict[str, Candidate] = {}
         self._ops_at = -1e9
         self._caps: dict[str, int] = {}
+        self._teams: dict[str, tuple[str, ...]] = {}
         self._lines: dict[str, tuple[float, Line]] = {}
         self._routable: tuple[float, list[str]] = (-1e9, [])
 
@@ -119,9 +122,10 @@ class Router:
                 if o.active
             }
             caps = {o.id: (o.max_open if o.active else 0) for o in ops}
-            if caps != self._caps:
-                await self.state.set_capacities(caps)
-                self._caps = caps
+            teams = {o.id: tuple(o.teams) for o in ops}
+            if caps != self._caps or teams != self._teams:
+                await self.state.set_capacities(caps, teams)
+                self._caps, self._teams = caps, teams
             self._ops_at = time.monotonic()
         return self._ops
 
@@ -190,6 +194,39 @@ class Router:
         last = await self.conversations.last_served_by(conv.contact_id, conv.line_id)
         return last[0] if last else None
 
+    async def request(
+        self,
+        conv: Conversation,
+        line: Line,
+        contact: Contact | None = None,
+        *,
+        exclude: frozenset[str] = frozenset(),
+    ) -> tuple[Request, str | None]:
+        """What a decision on ``conv`` is about, and the sticky operator."""
+        rules = line.routing
+        team = conv.team_id or rules.team_id
+        if contact is None and (rules.match_language or rules.sticky_minutes > 0):
+            try:
+                contact = await self.contacts.get(conv.contact_id)
+            except NotFound:
+                contact = None
+        excluded = exclude | policies.lapsed_operators(conv.hops)
+        sticky = await self._sticky(conv, line, contact)
+        if sticky in excluded:
+            sticky = None  # they let it lapse: no waiting for them
+        offset = 0
+        if rules.strategy is RoutingStrategy.ROUND_ROBIN:
+            offset = await self.state.next_turn(team or line.id)
+        request = Request(
+            rules=rules,
+            team_id=team,
+            language=contact.language if contact else None,
+            sticky_to=sticky,
+            exclude=excluded,
+            rr_offset=offset,
+        )
+        return request, sticky
+
     async def ranked(
         self,
         conv: Conversation,
@@ -199,8 +236,12 @@ class Router:
         exclude: frozenset[str] = frozenset(),
     ) -> tuple[list[Candidate], str | None]:
         """Eligible operators for ``conv``, most preferred first, and the sticky one."""
-        rules = line.routing
-        team = conv.team_id or rules.team_id
+        request, sticky = await self.request(conv, line, contact, exclude=exclude)
+        return await self.rank_pool(request), sticky
+
+    async def rank_pool(self, request: Request) -> list[Candidate]:
+        """The whole pool ranked from a snapshot (linear in the pool)."""
+        team = request.team_id
         pool = [c for c in (await self.operator_pool()).values() if team is None or team in c.teams]
         snap = await self.state.snapshot([c.id for c in pool])
         if not snap.ready:  # a restarted or flushed Redis: rebuild before deciding
@@ -222,27 +263,54 @@ class Router:
             for c in pool
             if snap.presence.get(c.id) == online
         ]
-        if contact is None and (rules.match_language or rules.sticky_minutes > 0):
-            try:
-                contact = await self.contacts.get(conv.contact_id)
-            except NotFound:
-                contact = None
-        excluded = exclude | policies.lapsed_operators(conv.hops)
-        sticky = await self._sticky(conv, line, contact)
-        if sticky in excluded:
-            sticky = None  # they let it lapse: no waiting for them
-        offset = 0
-        if rules.strategy is RoutingStrategy.ROUND_ROBIN:
-            offset = await self.state.next_turn(team or line.id)
-        request = Request(
-            rules=rules,
-            team_id=team,
-            language=contact.language if contact else None,
-            sticky_to=sticky,
-            exclude=excluded,
-            rr_offset=offset,
-        )
-        return policies.rank(cands, request), sticky
+        return policies.rank(cands, request)
+
+    @staticmethod
+    def indexed(request: Request) -> bool:
+        """The availability index orders like this request's strategy (least busy)."""
+        rules = request.rules
+        return rules.strategy is RoutingStrategy.LEAST_BUSY and rules.respect_capacity
+
+    async def rank_top(self, request: Request) -> tuple[list[Candidate], bool] | None:
+        """Rank only the head of the availability index (plus the sticky operator).
+
+        Returns the ranked candidates and whether they are the whole eligible pool
+        (``complete``), or None when the head cannot stand for the pool (all filtered out,
+        or nobody speaking the customer's language in it): the caller ranks the pool.
+        An incomplete list is cut after its last speaker of the customer's language, so
+        it is always a prefix of what :meth:`rank_pool` would return.
+        """
+        ops = await self.operator_pool()
+        k = self.config.top_k
+        ready, size, head, sticky = await self.state.top(request.team_id, k, request.sticky_to)
+        if not ready:  # a restarted or flushed Redis: rebuild before deciding
+            await self.reconcile()
+            ready, size, head, sticky = await self.state.top(request.team_id, k, request.sticky_to)
+        complete = size <= len(head)
+        found = list(head)
+        if (
+            request.sticky_to is not None
+            and sticky is not None
+            and all(op != request.sticky_to for op, _, _ in head)
+        ):
+            found.append((request.sticky_to, *sticky))
+        cands = []
+        for op, load, last in found:
+            static = ops.get(op)
+            if static is not None:  # an operator removed meanwhile stays out
+                cands.append(
+                    static._replace(presence=Presence.ONLINE, open=load, last_assigned_ms=last)
+                )
+        ranked = policies.rank(cands, request)
+        if complete:
+            return ranked, True
+        if request.rules.match_language and request.language:
+            lang = request.language.lower().split("-")[0]
+            # the best speaker may be further down: without one in the head, read the pool
+            ranked = [c for c in ranked if c.id == request.sticky_to or lang in c.languages]
+        if not ranked:
+            return None
+        return ranked, False
 
     async def choose(
         self,
@@ -254,11 +322,25 @@ class Router:
     ) -> Decision:
         """Rank and take a hold in Redis for ``conv`` (the decision, without MongoDB)."""
         now = self.clock.now()
-        ranked, sticky = await self.ranked(conv, line, contact, exclude=exclude)
+        request, sticky = await self.request(conv, line, contact, exclude=exclude)
+        top = await self.rank_top(request) if self.indexed(request) else None
+        if top is not None:
+            ranked, complete = top
+            queued = conv.queued_at or conv.created_at
+            if policies.wait_for_sticky(sticky, ranked, line.routing, queued, now):
+                return Decision("waiting", None)
+            decision = await self._take_first(conv, line, [c.id for c in ranked])
+            if decision.status != "none" or complete:
+                return decision
+            # everyone in the head was taken meanwhile: fall back to the whole pool
+        ranked = await self.rank_pool(request)
         queued = conv.queued_at or conv.created_at
         if policies.wait_for_sticky(sticky, ranked, line.routing, queued, now):
             return Decision("waiting", None)
-        ids = [c.id for c in ranked]
+        return await self._take_first(conv, line, [c.id for c in ranked])
+
+    async def _take_first(self, conv: Conversation, line: Line, ids: Sequence[str]) -> Decision:
+        """Offer the ranked operators to the script in chunks until one takes it."""
         decision = Decision("none", None)
         for start in range(0, len(ids), CHUNK):
             decision = await self._take(
@@ -581,7 +663,7 @@ class Router:
 
     async def reconcile(self) -> int:
         """Rebuild the Redis view (holds, loads, capacities, presence) from MongoDB."""
-        self._caps = {}  # Redis may have lost them: push capacities again
+        self._caps, self._teams = {}, {}  # Redis may have lost them: push them again
         await self.operator_pool(fresh=True)
         stored = await self.presence.all()
         await self.state.fill_presence(

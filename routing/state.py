@@ -10,6 +10,12 @@ Keys under ``{prefix}rt:``:
 - ``last``  hash operator id -> last assignment, ms (least busy breaks ties by it)
 - ``rr:{key}`` round-robin counter per line or team
 - ``ready`` set by reconciliation; scripts refuse to assign without it (a restarted Redis)
+- ``teams`` hash operator id -> comma-separated team ids (pushed with ``cap``)
+- ``idx:{pool}`` the availability index: a sorted set per pool (``*`` = every operator,
+  else a team id) of the operators that are online and below capacity, scored by load,
+  then last assignment (see :data:`SHIFT`); kept by every script that changes presence,
+  load, capacity, teams or last assignment, rebuilt by reconciliation
+- ``idxp`` set of the pools that have an index (so a rebuild can drop them all)
 - ``q:{line}`` sorted set of queued conversations, score = priority (high first), then
   waiting time; a fast index of MongoDB's queue, refilled by reconciliation and cleaned
   lazily (an entry that turns out assigned or resolved is dropped when drained)
@@ -21,15 +27,61 @@ MongoDB write may still be on its way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from redis.asyncio import Redis
+
+# Index score: load * SHIFT + (last assignment ms - BASE, clamped to [0, SHIFT)). Exact
+# (doubles) while load < 2**12; the order is then (load, last assignment, id) like the
+# least busy strategy. A last assignment before BASE counts as never (0).
+SHIFT = 2**41
+BASE_MS = 1_500_000_000_000
+
+# Shared by the scripts: the index keys come as 7 consecutive KEYS from position ``i``.
+INDEX_LUA = f"""
+local SHIFT, BASE = {SHIFT}, {BASE_MS}
+local function ks_from(i)
+  return {{pres = KEYS[i], load = KEYS[i + 1], cap = KEYS[i + 2], last = KEYS[i + 3],
+          teams = KEYS[i + 4], idx = KEYS[i + 5], pools = KEYS[i + 6]}}
+end
+local function reindex(ks, op)
+  if op == '' then return end
+  local online = redis.call('HGET', ks.pres, op) == 'online'
+  local load = tonumber(redis.call('HGET', ks.load, op) or '0')
+  local cap = tonumber(redis.call('HGET', ks.cap, op) or '0')
+  local pools = {{'*'}}
+  for t in string.gmatch(redis.call('HGET', ks.teams, op) or '', '[^,]+') do
+    pools[#pools + 1] = t
+  end
+  if online and load < cap then
+    local last = tonumber(redis.call('HGET', ks.last, op) or '0') - BASE
+    if last < 0 then last = 0 end
+    if last >= SHIFT then last = SHIFT - 1 end
+    local score = load * SHIFT + last
+    for _, p in ipairs(pools) do
+      redis.call('ZADD', ks.idx .. p, score, op)
+      redis.call('SADD', ks.pools, p)
+    end
+  else
+    for _, p in ipairs(pools) do redis.call('ZREM', ks.idx .. p, op) end
+  end
+end
+local function rebuild(ks)
+  for _, p in ipairs(redis.call('SMEMBERS', ks.pools)) do redis.call('DEL', ks.idx .. p) end
+  redis.call('DEL', ks.pools, ks.idx .. '*')
+  for _, op in ipairs(redis.call('HKEYS', ks.cap)) do reindex(ks, op) end
+end
+"""
 
 # Checked assignment: the decision and the counters change in one step.
 # ARGV: conversation, expected holder ('' none), now ms, check capacity, check presence,
 #       stale-before ms, candidates... Returns {status, operator}.
-ASSIGN = """
+ASSIGN = (
+    INDEX_LUA
+    + """
+local KS = ks_from(7)
 if redis.call('EXISTS', KEYS[6]) == 0 then return {'not_ready', ''} end
 local conv = ARGV[1]
 local cur = redis.call('HGET', KEYS[1], conv)
@@ -46,6 +98,7 @@ if cur_op ~= '' and cur_op ~= ARGV[2] then
     redis.call('HSET', KEYS[2], cur_op, 0)
   end
   redis.call('HDEL', KEYS[1], conv)
+  reindex(KS, cur_op)
   cur_op = ''
 end
 for i = 7, #ARGV do
@@ -68,16 +121,22 @@ for i = 7, #ARGV do
       end
     end
     redis.call('HSET', KEYS[5], op, ARGV[3])
+    reindex(KS, op)
+    if cur_op ~= op then reindex(KS, cur_op) end
     return {'ok', op}
   end
 end
 return {'none', cur_op}
 """
+)
 
 # Unchecked move from one holder to another ('' = nobody), only if ``from`` still holds it.
 # ARGV: conversation, from ('*' = whoever, '' = nobody), to, now ms.
 # Returns {moved 0/1, previous holder}.
-MOVE = """
+MOVE = (
+    INDEX_LUA
+    + """
+local KS = ks_from(3)
 local conv = ARGV[1]
 local cur = redis.call('HGET', KEYS[1], conv)
 local cur_op = ''
@@ -95,14 +154,20 @@ else
   redis.call('HSET', KEYS[1], conv, ARGV[3] .. '|' .. ARGV[4])
   redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
 end
+reindex(KS, cur_op)
+if ARGV[3] ~= cur_op then reindex(KS, ARGV[3]) end
 return {1, cur_op}
 """
+)
 
 # Rebuild from MongoDB's truth. ARGV: now ms, stale-before ms, when MongoDB was read (ms),
 # then pairs conv, operator. Entries changed after that read win over it (a fresh hold not
 # yet in MongoDB, or a tombstone of a release); older ones follow MongoDB. Loads are
 # recounted from asg.
-RECONCILE = """
+RECONCILE = (
+    INDEX_LUA
+    + """
+local KS = ks_from(4)
 local truth = {}
 for i = 4, #ARGV, 2 do truth[ARGV[i]] = ARGV[i + 1] end
 local read_ms = tonumber(ARGV[3])
@@ -145,8 +210,44 @@ for i = 2, #all, 2 do
 end
 for op, n in pairs(counts) do redis.call('HSET', KEYS[2], op, n) end
 redis.call('SET', KEYS[3], ARGV[1])
+rebuild(KS)
 return fixed
 """
+)
+
+# Presence and heartbeat time of one operator. KEYS: seen, then the index keys.
+# ARGV: operator, presence, now ms.
+PRESENCE = (
+    INDEX_LUA
+    + """
+local KS = ks_from(2)
+redis.call('HSET', KS.pres, ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+reindex(KS, ARGV[1])
+return 1
+"""
+)
+
+# Capacities and teams. KEYS: the index keys. ARGV: triples operator, max_open, teams
+# (comma-separated; '=' keeps the stored ones).
+OPERATORS = (
+    INDEX_LUA
+    + """
+local KS = ks_from(1)
+for i = 1, #ARGV, 3 do
+  local op, teams = ARGV[i], ARGV[i + 2]
+  redis.call('HSET', KS.cap, op, ARGV[i + 1])
+  if teams ~= '=' then
+    for t in string.gmatch(redis.call('HGET', KS.teams, op) or '', '[^,]+') do
+      redis.call('ZREM', KS.idx .. t, op)
+    end
+    redis.call('HSET', KS.teams, op, teams)
+  end
+  reindex(KS, op)
+end
+return 1
+"""
+)
 
 
 WHOLE_HASH_ABOVE = 64  # operators in a pool above which a snapshot reads whole hashes
@@ -173,6 +274,12 @@ def _s(value: bytes | str | None) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _split(score: float) -> tuple[int, int]:
+    """An index score back into ``(load, last key)``."""
+    n = int(score)
+    return n // SHIFT, n % SHIFT
+
+
 class RoutingState:
     """Typed access to the router's Redis keys and scripts."""
 
@@ -182,9 +289,23 @@ class RoutingState:
         self.k_asg, self.k_load, self.k_cap = p + "asg", p + "load", p + "cap"
         self.k_pres, self.k_seen, self.k_last = p + "pres", p + "seen", p + "last"
         self.k_ready, self.k_rr, self.k_queue = p + "ready", p + "rr:", p + "q:"
+        self.k_teams, self.k_idx, self.k_pools = p + "teams", p + "idx:", p + "idxp"
         self._assign = redis.register_script(ASSIGN)
         self._move = redis.register_script(MOVE)
         self._reconcile = redis.register_script(RECONCILE)
+        self._presence = redis.register_script(PRESENCE)
+        self._operators = redis.register_script(OPERATORS)
+
+    def _index_keys(self) -> list[str]:
+        return [
+            self.k_pres,
+            self.k_load,
+            self.k_cap,
+            self.k_last,
+            self.k_teams,
+            self.k_idx,
+            self.k_pools,
+        ]
 
     async def assign(
         self,
@@ -198,6 +319,7 @@ class RoutingState:
         check_presence: bool = True,
     ) -> Decision:
         keys = [self.k_asg, self.k_load, self.k_cap, self.k_pres, self.k_last, self.k_ready]
+        keys += self._index_keys()
         args: list[str | int] = [
             conversation_id,
             expected or "",
@@ -215,7 +337,7 @@ class RoutingState:
     ) -> bool:
         """Move a hold if ``from_op`` has it (None: nobody, ANY: whoever); True if moved."""
         moved, _prev = await self._move(
-            keys=[self.k_asg, self.k_load],
+            keys=[self.k_asg, self.k_load, *self._index_keys()],
             args=[conversation_id, from_op or "", to_op or "", now_ms],
         )
         return bool(moved)
@@ -232,7 +354,8 @@ class RoutingState:
         args: list[str | int] = [now_ms, stale_before_ms, now_ms if read_ms is None else read_ms]
         for conv, op in truth:
             args += [conv, op]
-        return int(await self._reconcile(keys=[self.k_asg, self.k_load, self.k_ready], args=args))
+        keys = [self.k_asg, self.k_load, self.k_ready, *self._index_keys()]
+        return int(await self._reconcile(keys=keys, args=args))
 
     async def ready(self) -> bool:
         return bool(await self.redis.exists(self.k_ready))
@@ -282,18 +405,53 @@ class RoutingState:
         held = {_s(k): _s(v).split("|", 1)[0] for k, v in raw.items()}
         return {conv: op for conv, op in held.items() if op}
 
-    async def set_capacities(self, caps: dict[str, int]) -> None:
-        if caps:
-            await self.redis.hset(self.k_cap, mapping=caps)  # type: ignore[arg-type]
+    async def set_capacities(
+        self, caps: Mapping[str, int], teams: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
+        """``max_open`` (and teams, when given) per operator; the index follows."""
+        args: list[str | int] = []
+        for op, cap in caps.items():
+            got = teams.get(op) if teams is not None else None
+            args += [op, cap, "=" if got is None else ",".join(got)]
+        if args:
+            await self._operators(keys=self._index_keys(), args=args)
 
     async def set_presence(self, operator_id: str, presence: str, now_ms: int) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self.k_pres, operator_id, presence)
-            pipe.hset(self.k_seen, operator_id, now_ms)
-            await pipe.execute()
+        await self._presence(
+            keys=[self.k_seen, *self._index_keys()], args=[operator_id, presence, now_ms]
+        )
+
+    async def top(
+        self, pool: str | None, k: int, also: str | None = None
+    ) -> tuple[bool, int, list[tuple[str, int, int]], tuple[int, int] | None]:
+        """The first ``k`` operators of a pool's availability index (``None``: everyone).
+
+        Returns ``(ready, size of the index, [(operator, load, last key)], also)`` where
+        ``also`` is the ``(load, last key)`` of operator ``also`` if it is in the index.
+        The last key orders like the last assignment (0: never or before ``BASE_MS``).
+        """
+        key = self.k_idx + (pool or "*")
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrange(key, 0, k - 1, withscores=True)
+            pipe.zcard(key)
+            pipe.exists(self.k_ready)
+            if also is not None:
+                pipe.zscore(key, also)
+            got = await pipe.execute()
+        entries = [(_s(m), *_split(score)) for m, score in got[0]]
+        extra = got[3] if also is not None else None
+        return bool(got[2]), int(got[1]), entries, None if extra is None else _split(extra)
+
+    async def index(self, pool: str | None) -> list[str]:
+        """The whole availability index of a pool, in order (tests, diagnostics)."""
+        raw = await self.redis.zrange(self.k_idx + (pool or "*"), 0, -1)
+        return [_s(cast(bytes, m)) for m in raw]
 
     async def fill_presence(self, presence: dict[str, str], now_ms: int) -> None:
-        """After a restart: set presence only where Redis has none (live values win)."""
+        """After a restart: set presence only where Redis has none (live values win).
+
+        The availability index is not touched: :meth:`reconcile`, which follows, rebuilds it.
+        """
         if not presence:
             return
         async with self.redis.pipeline(transaction=False) as pipe:
