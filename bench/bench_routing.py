@@ -167,7 +167,7 @@ async def run(ctx: Context) -> list[Row]:
                             hub, operators, samples, RoutingStrategy.LEAST_BUSY, "team7"
                         )
                     )
-                    # the index's worst case: no speaker in its head, the pool is ranked
+                    # no speaker anywhere: the language index is empty, the pool head decides
                     rows.append(
                         await _decisions(
                             hub, operators, samples // 4, RoutingStrategy.LEAST_BUSY, None, "de"

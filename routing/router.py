@@ -46,13 +46,18 @@ from inbox.domain.ports import (
 from routing import hours, policies
 from routing.policies import Candidate, Request
 from routing.presence import heartbeat, presence_timeouts, set_presence
-from routing.state import ANY, Decision, RoutingState
+from routing.state import ANY, Decision, RoutingState, index_language
 from routing.timers import no_reply, offline_grace
 
 log = structlog.get_logger(__name__)
 
 CHUNK = 16  # candidates offered to one script call; the next chunk only if all were taken
 TOP_K = 32  # operators read from the availability index before falling back to the pool
+
+
+def _langs(codes: Sequence[str]) -> tuple[str, ...]:
+    """Language codes as the policies compare them: lower case, without region."""
+    return tuple(x.lower().split("-")[0] for x in codes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +103,7 @@ class Router:
         self._ops: dict[str, Candidate] = {}
         self._ops_at = -1e9
         self._caps: dict[str, int] = {}
-        self._teams: dict[str, tuple[str, ...]] = {}
+        self._teams: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._lines: dict[str, tuple[float, Line]] = {}
         self._routable: tuple[float, list[str]] = (-1e9, [])
 
@@ -115,16 +120,16 @@ class Router:
         if fresh or time.monotonic() - self._ops_at > self.config.cache_s:
             ops = await self.operators.list()
             self._ops = {
-                o.id: Candidate(
-                    o.id, o.teams, tuple(x.lower().split("-")[0] for x in o.languages), o.max_open
-                )
+                o.id: Candidate(o.id, o.teams, _langs(o.languages), o.max_open)
                 for o in ops
                 if o.active
             }
             caps = {o.id: (o.max_open if o.active else 0) for o in ops}
-            teams = {o.id: tuple(o.teams) for o in ops}
+            teams = {o.id: (tuple(o.teams), _langs(o.languages)) for o in ops}
             if caps != self._caps or teams != self._teams:
-                await self.state.set_capacities(caps, teams)
+                await self.state.set_capacities(
+                    caps, {k: v[0] for k, v in teams.items()}, {k: v[1] for k, v in teams.items()}
+                )
                 self._caps, self._teams = caps, teams
             self._ops_at = time.monotonic()
         return self._ops
@@ -275,42 +280,44 @@ class Router:
         """Rank only the head of the availability index (plus the sticky operator).
 
         Returns the ranked candidates and whether they are the whole eligible pool
-        (``complete``), or None when the head cannot stand for the pool (all filtered out,
-        or nobody speaking the customer's language in it): the caller ranks the pool.
-        An incomplete list is cut after its last speaker of the customer's language, so
-        it is always a prefix of what :meth:`rank_pool` would return.
+        (``complete``), or None when the head cannot stand for the pool (everyone in it
+        filtered out): the caller ranks the pool. The list is always a prefix of what
+        :meth:`rank_pool` returns: with a customer language, the head of the pool's
+        speakers comes first, and non-speakers are added only when every speaker was read.
         """
         ops = await self.operator_pool()
-        k = self.config.top_k
-        ready, size, head, sticky = await self.state.top(request.team_id, k, request.sticky_to)
-        if not ready:  # a restarted or flushed Redis: rebuild before deciding
+        lang = None
+        if request.rules.match_language and request.language:
+            lang = request.language.lower().split("-")[0]
+            if not index_language(lang):
+                return None  # no index for it (nobody indexed speaks it anyway)
+        k, team, sticky = self.config.top_k, request.team_id, request.sticky_to
+        got = await self.state.top(team, k, sticky, lang)
+        if not got.ready:  # a restarted or flushed Redis: rebuild before deciding
             await self.reconcile()
-            ready, size, head, sticky = await self.state.top(request.team_id, k, request.sticky_to)
-        complete = size <= len(head)
-        found = list(head)
-        if (
-            request.sticky_to is not None
-            and sticky is not None
-            and all(op != request.sticky_to for op, _, _ in head)
-        ):
-            found.append((request.sticky_to, *sticky))
+            got = await self.state.top(team, k, sticky, lang)
+        everyone = got.size <= len(got.head)
+        found: dict[str, tuple[int, int]] = {}
+        if got.speakers is not None:
+            found.update((op, (load, last)) for op, load, last in got.speakers)
+            speakers_all = got.speakers_size <= len(got.speakers)
+        else:
+            speakers_all = True
+        if speakers_all:
+            found.update((op, (load, last)) for op, load, last in got.head)
+        if sticky is not None and got.also is not None:
+            found[sticky] = got.also
         cands = []
-        for op, load, last in found:
+        for op, (load, last) in found.items():
             static = ops.get(op)
             if static is not None:  # an operator removed meanwhile stays out
                 cands.append(
                     static._replace(presence=Presence.ONLINE, open=load, last_assigned_ms=last)
                 )
         ranked = policies.rank(cands, request)
-        if complete:
+        if speakers_all and everyone:
             return ranked, True
-        if request.rules.match_language and request.language:
-            lang = request.language.lower().split("-")[0]
-            # the best speaker may be further down: without one in the head, read the pool
-            ranked = [c for c in ranked if c.id == request.sticky_to or lang in c.languages]
-        if not ranked:
-            return None
-        return ranked, False
+        return (ranked, False) if ranked else None
 
     async def choose(
         self,

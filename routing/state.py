@@ -11,10 +11,12 @@ Keys under ``{prefix}rt:``:
 - ``rr:{key}`` round-robin counter per line or team
 - ``ready`` set by reconciliation; scripts refuse to assign without it (a restarted Redis)
 - ``teams`` hash operator id -> comma-separated team ids (pushed with ``cap``)
+- ``langs`` hash operator id -> comma-separated language codes (pushed with ``cap``)
 - ``idx:{pool}`` the availability index: a sorted set per pool (``*`` = every operator,
-  else a team id) of the operators that are online and below capacity, scored by load,
-  then last assignment (see :data:`SHIFT`); kept by every script that changes presence,
-  load, capacity, teams or last assignment, rebuilt by reconciliation
+  else a team id; ``{pool}|{language}``: the pool's speakers of a language) of the
+  operators that are online and below capacity, scored by load, then last assignment
+  (see :data:`SHIFT`); kept by every script that changes presence, load, capacity,
+  teams, languages or last assignment, rebuilt by reconciliation
 - ``idxp`` set of the pools that have an index (so a rebuild can drop them all)
 - ``q:{line}`` sorted set of queued conversations, score = priority (high first), then
   waiting time; a fast index of MongoDB's queue, refilled by reconciliation and cleaned
@@ -39,22 +41,32 @@ from redis.asyncio import Redis
 SHIFT = 2**41
 BASE_MS = 1_500_000_000_000
 
-# Shared by the scripts: the index keys come as 7 consecutive KEYS from position ``i``.
+# Shared by the scripts: the index keys come as 8 consecutive KEYS from position ``i``.
 INDEX_LUA = f"""
 local SHIFT, BASE = {SHIFT}, {BASE_MS}
 local function ks_from(i)
   return {{pres = KEYS[i], load = KEYS[i + 1], cap = KEYS[i + 2], last = KEYS[i + 3],
-          teams = KEYS[i + 4], idx = KEYS[i + 5], pools = KEYS[i + 6]}}
+          teams = KEYS[i + 4], idx = KEYS[i + 5], pools = KEYS[i + 6], langs = KEYS[i + 7]}}
+end
+local function pools_of(ks, op)
+  local bases = {{'*'}}
+  for t in string.gmatch(redis.call('HGET', ks.teams, op) or '', '[^,]+') do
+    bases[#bases + 1] = t
+  end
+  local pools = {{}}
+  local langs = redis.call('HGET', ks.langs, op) or ''
+  for _, b in ipairs(bases) do
+    pools[#pools + 1] = b
+    for l in string.gmatch(langs, '[^,]+') do pools[#pools + 1] = b .. '|' .. l end
+  end
+  return pools
 end
 local function reindex(ks, op)
   if op == '' then return end
   local online = redis.call('HGET', ks.pres, op) == 'online'
   local load = tonumber(redis.call('HGET', ks.load, op) or '0')
   local cap = tonumber(redis.call('HGET', ks.cap, op) or '0')
-  local pools = {{'*'}}
-  for t in string.gmatch(redis.call('HGET', ks.teams, op) or '', '[^,]+') do
-    pools[#pools + 1] = t
-  end
+  local pools = pools_of(ks, op)
   if online and load < cap then
     local last = tonumber(redis.call('HGET', ks.last, op) or '0') - BASE
     if last < 0 then last = 0 end
@@ -228,20 +240,19 @@ return 1
 """
 )
 
-# Capacities and teams. KEYS: the index keys. ARGV: triples operator, max_open, teams
-# (comma-separated; '=' keeps the stored ones).
+# Capacities, teams and languages. KEYS: the index keys. ARGV: quadruples operator,
+# max_open, teams, languages (comma-separated; '=' keeps the stored ones).
 OPERATORS = (
     INDEX_LUA
     + """
 local KS = ks_from(1)
-for i = 1, #ARGV, 3 do
-  local op, teams = ARGV[i], ARGV[i + 2]
+for i = 1, #ARGV, 4 do
+  local op, teams, langs = ARGV[i], ARGV[i + 2], ARGV[i + 3]
   redis.call('HSET', KS.cap, op, ARGV[i + 1])
-  if teams ~= '=' then
-    for t in string.gmatch(redis.call('HGET', KS.teams, op) or '', '[^,]+') do
-      redis.call('ZREM', KS.idx .. t, op)
-    end
-    redis.call('HSET', KS.teams, op, teams)
+  if teams ~= '=' or langs ~= '=' then
+    for _, p in ipairs(pools_of(KS, op)) do redis.call('ZREM', KS.idx .. p, op) end
+    if teams ~= '=' then redis.call('HSET', KS.teams, op, teams) end
+    if langs ~= '=' then redis.call('HSET', KS.langs, op, langs) end
   end
   reindex(KS, op)
 end
@@ -274,6 +285,26 @@ def _s(value: bytes | str | None) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def index_language(code: str) -> bool:
+    """Languages that get their own index: plain codes (no separators of the key scheme)."""
+    return bool(code) and code.isascii() and code.replace("_", "").isalnum()
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The head of a pool's availability index: entries are (operator, load, last key).
+
+    The last key orders like the last assignment (0: never, or before ``BASE_MS``).
+    """
+
+    ready: bool
+    size: int  # operators in the pool's index
+    head: list[tuple[str, int, int]]
+    also: tuple[int, int] | None  # (load, last key) of the operator asked for, if indexed
+    speakers: list[tuple[str, int, int]] | None = None  # head of the language's index
+    speakers_size: int = 0
+
+
 def _split(score: float) -> tuple[int, int]:
     """An index score back into ``(load, last key)``."""
     n = int(score)
@@ -290,6 +321,7 @@ class RoutingState:
         self.k_pres, self.k_seen, self.k_last = p + "pres", p + "seen", p + "last"
         self.k_ready, self.k_rr, self.k_queue = p + "ready", p + "rr:", p + "q:"
         self.k_teams, self.k_idx, self.k_pools = p + "teams", p + "idx:", p + "idxp"
+        self.k_langs = p + "langs"
         self._assign = redis.register_script(ASSIGN)
         self._move = redis.register_script(MOVE)
         self._reconcile = redis.register_script(RECONCILE)
@@ -305,6 +337,7 @@ class RoutingState:
             self.k_teams,
             self.k_idx,
             self.k_pools,
+            self.k_langs,
         ]
 
     async def assign(
@@ -406,13 +439,25 @@ class RoutingState:
         return {conv: op for conv, op in held.items() if op}
 
     async def set_capacities(
-        self, caps: Mapping[str, int], teams: Mapping[str, Sequence[str]] | None = None
+        self,
+        caps: Mapping[str, int],
+        teams: Mapping[str, Sequence[str]] | None = None,
+        languages: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        """``max_open`` (and teams, when given) per operator; the index follows."""
+        """``max_open`` (and teams, languages when given) per operator; the index follows.
+
+        Languages are indexed only when :func:`index_language` accepts them.
+        """
         args: list[str | int] = []
         for op, cap in caps.items():
             got = teams.get(op) if teams is not None else None
-            args += [op, cap, "=" if got is None else ",".join(got)]
+            spoken = languages.get(op) if languages is not None else None
+            args += [
+                op,
+                cap,
+                "=" if got is None else ",".join(got),
+                "=" if spoken is None else ",".join(x for x in spoken if index_language(x)),
+            ]
         if args:
             await self._operators(keys=self._index_keys(), args=args)
 
@@ -422,29 +467,36 @@ class RoutingState:
         )
 
     async def top(
-        self, pool: str | None, k: int, also: str | None = None
-    ) -> tuple[bool, int, list[tuple[str, int, int]], tuple[int, int] | None]:
-        """The first ``k`` operators of a pool's availability index (``None``: everyone).
-
-        Returns ``(ready, size of the index, [(operator, load, last key)], also)`` where
-        ``also`` is the ``(load, last key)`` of operator ``also`` if it is in the index.
-        The last key orders like the last assignment (0: never or before ``BASE_MS``).
-        """
+        self, pool: str | None, k: int, also: str | None = None, language: str | None = None
+    ) -> Head:
+        """The first ``k`` operators of a pool's availability index (``None``: everyone),
+        and of its speakers of ``language``, with ``also``'s entry, in one round trip."""
         key = self.k_idx + (pool or "*")
         async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(self.k_ready)
             pipe.zrange(key, 0, k - 1, withscores=True)
             pipe.zcard(key)
-            pipe.exists(self.k_ready)
-            if also is not None:
-                pipe.zscore(key, also)
+            pipe.zscore(key, also or "")
+            if language is not None:
+                pipe.zrange(f"{key}|{language}", 0, k - 1, withscores=True)
+                pipe.zcard(f"{key}|{language}")
             got = await pipe.execute()
-        entries = [(_s(m), *_split(score)) for m, score in got[0]]
-        extra = got[3] if also is not None else None
-        return bool(got[2]), int(got[1]), entries, None if extra is None else _split(extra)
+        speakers: list[tuple[str, int, int]] | None = None
+        if language is not None:
+            speakers = [(_s(m), *_split(score)) for m, score in got[4]]
+        return Head(
+            ready=bool(got[0]),
+            size=int(got[2]),
+            head=[(_s(m), *_split(score)) for m, score in got[1]],
+            also=None if also is None or got[3] is None else _split(got[3]),
+            speakers=speakers,
+            speakers_size=int(got[5]) if language is not None else 0,
+        )
 
-    async def index(self, pool: str | None) -> list[str]:
+    async def index(self, pool: str | None, language: str | None = None) -> list[str]:
         """The whole availability index of a pool, in order (tests, diagnostics)."""
-        raw = await self.redis.zrange(self.k_idx + (pool or "*"), 0, -1)
+        key = self.k_idx + (pool or "*") + (f"|{language}" if language else "")
+        raw = await self.redis.zrange(key, 0, -1)
         return [_s(cast(bytes, m)) for m in raw]
 
     async def fill_presence(self, presence: dict[str, str], now_ms: int) -> None:
