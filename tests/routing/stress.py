@@ -226,6 +226,14 @@ async def final_invariants(hub: Hub) -> list[str]:
                 {("id" if k == "_id" else k): v for k, v in doc.items() if k != "active"}
             )
         )
+    presence, _ = await router.state.presence_all()
+    caps_now = {o.id: o.max_open for o in await hub.operators.list() if o.active}
+    available = {
+        op for op, cap in caps_now.items() if presence.get(op) == "online" and counted[op] < cap
+    }
+    indexed = await router.state.index(None)
+    if sorted(indexed) != sorted(available) or len(indexed) != len(set(indexed)):
+        problems.append(f"availability index {sorted(indexed)} != {sorted(available)}")
     queue = await hub.conversations.queue(limit=1)
     if queue:
         caps = {o.id: o.max_open for o in await hub.operators.list()}

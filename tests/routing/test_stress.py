@@ -23,7 +23,9 @@ async def test_four_processes_assign_2000_conversations_among_20_operators(hub: 
     op_ids = [o.id for o in ops]
     plans = [
         Plan(
-            settings=settings_dict(hub.settings),
+            # a head of 4 of the availability index: decisions use the head, and fall
+            # back to the whole pool whenever the head is taken meanwhile
+            settings={**settings_dict(hub.settings), "routing": {"top_k": 4}},
             conversation_ids=conv_ids[i::PROCESSES],
             operator_ids=op_ids,
             seed=100 + i,
