@@ -105,7 +105,7 @@ async def _decisions(
         + (f", customer language {language} nobody speaks" if language != "uk" else ""),
         lat,
         elapsed,
-        note="snapshot + policies + Lua",
+        note="index head (least busy) or snapshot + policies + Lua",
     )
 
 

@@ -2,7 +2,8 @@
 
 Every change of assignee goes the same way:
 
-1. the policies (:mod:`routing.policies`) rank the eligible operators from a snapshot;
+1. the policies (:mod:`routing.policies`) rank the eligible operators from a snapshot
+   (least busy: only the head of the availability index, see :meth:`Router.rank_top`);
 2. a Lua script (:mod:`routing.state`) takes the first candidate that is still online and
    below capacity, checks the conversation is still held by whom the caller saw, and moves
    the capacity counters, all in one step;
