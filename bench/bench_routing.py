@@ -1,9 +1,10 @@
 """Routing: decision latency and assignments/s at 20, 200 and 2,000 operators.
 
 The floor is one bare EVALSHA round trip to the same Valkey, measured in the same run.
-"decision" is what the router adds before the MongoDB write: snapshot of presence and
-load (one pipelined round trip), the policy chain in Python, and the Lua script that
-takes the hold and moves the counters. "route + mongo" adds the conditional MongoDB
+"decision" is what the router adds before the MongoDB write: for least busy, the head of
+the pool's availability index (one pipelined round trip), else a snapshot of presence and
+load of the whole pool; the policy chain in Python; and the Lua script that takes the hold,
+moves the counters and updates the index. "route + mongo" adds the conditional MongoDB
 update with its hop (on the embedded SecantusDB, which dominates it).
 """
 
@@ -65,7 +66,12 @@ async def _floor(hub: Hub, samples: int) -> Row:
 
 
 async def _decisions(
-    hub: Hub, operators: int, samples: int, strategy: RoutingStrategy, team: str | None = None
+    hub: Hub,
+    operators: int,
+    samples: int,
+    strategy: RoutingStrategy,
+    team: str | None = None,
+    language: str = "uk",
 ) -> Row:
     router = hub.routing
     assert router is not None
@@ -76,7 +82,7 @@ async def _decisions(
         routing=RoutingRules(strategy=strategy, team_id=team),
         created_at=now,
     )
-    contact = Contact(name="c", language="uk", created_at=now, updated_at=now)
+    contact = Contact(name="c", language=language, created_at=now, updated_at=now)
     lat = []
     start = time.perf_counter()
     for _ in range(samples):
@@ -95,10 +101,11 @@ async def _decisions(
     return latency_row(
         SECTION,
         f"decision, {operators} operators, {strategy.value}"
-        + (", line routed to a team of 20" if team else ""),
+        + (", line routed to a team of 20" if team else "")
+        + (f", customer language {language} nobody speaks" if language != "uk" else ""),
         lat,
         elapsed,
-        note="snapshot + policies + Lua",
+        note="index head (least busy) or snapshot + policies + Lua",
     )
 
 
@@ -158,6 +165,12 @@ async def run(ctx: Context) -> list[Row]:
                     rows.append(
                         await _decisions(
                             hub, operators, samples, RoutingStrategy.LEAST_BUSY, "team7"
+                        )
+                    )
+                    # no speaker anywhere: the language index is empty, the pool head decides
+                    rows.append(
+                        await _decisions(
+                            hub, operators, samples // 4, RoutingStrategy.LEAST_BUSY, None, "de"
                         )
                     )
                 if operators == 20:

@@ -2,7 +2,8 @@
 
 Every change of assignee goes the same way:
 
-1. the policies (:mod:`routing.policies`) rank the eligible operators from a snapshot;
+1. the policies (:mod:`routing.policies`) rank the eligible operators from a snapshot
+   (least busy: only the head of the availability index, see :meth:`Router.rank_top`);
 2. a Lua script (:mod:`routing.state`) takes the first candidate that is still online and
    below capacity, checks the conversation is still held by whom the caller saw, and moves
    the capacity counters, all in one step;
@@ -46,12 +47,18 @@ from inbox.domain.ports import (
 from routing import hours, policies
 from routing.policies import Candidate, Request
 from routing.presence import heartbeat, presence_timeouts, set_presence
-from routing.state import ANY, Decision, RoutingState
+from routing.state import ANY, Decision, RoutingState, index_language
 from routing.timers import no_reply, offline_grace
 
 log = structlog.get_logger(__name__)
 
 CHUNK = 16  # candidates offered to one script call; the next chunk only if all were taken
+TOP_K = 32  # operators read from the availability index before falling back to the pool
+
+
+def _langs(codes: Sequence[str]) -> tuple[str, ...]:
+    """Language codes as the policies compare them: lower case, without region."""
+    return tuple(x.lower().split("-")[0] for x in codes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +69,7 @@ class RouterConfig:
     stale_after_s: float = 10.0  # a Redis hold MongoDB has not confirmed by then is dropped
     cache_s: float = 2.0  # operators and lines are re-read this often
     drain_batch: int = 50
+    top_k: int = TOP_K  # operators read from the availability index per decision
 
 
 class Router:
@@ -96,6 +104,7 @@ class Router:
         self._ops: dict[str, Candidate] = {}
         self._ops_at = -1e9
         self._caps: dict[str, int] = {}
+        self._teams: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._lines: dict[str, tuple[float, Line]] = {}
         self._routable: tuple[float, list[str]] = (-1e9, [])
 
@@ -112,16 +121,17 @@ class Router:
         if fresh or time.monotonic() - self._ops_at > self.config.cache_s:
             ops = await self.operators.list()
             self._ops = {
-                o.id: Candidate(
-                    o.id, o.teams, tuple(x.lower().split("-")[0] for x in o.languages), o.max_open
-                )
+                o.id: Candidate(o.id, o.teams, _langs(o.languages), o.max_open)
                 for o in ops
                 if o.active
             }
             caps = {o.id: (o.max_open if o.active else 0) for o in ops}
-            if caps != self._caps:
-                await self.state.set_capacities(caps)
-                self._caps = caps
+            teams = {o.id: (tuple(o.teams), _langs(o.languages)) for o in ops}
+            if caps != self._caps or teams != self._teams:
+                await self.state.set_capacities(
+                    caps, {k: v[0] for k, v in teams.items()}, {k: v[1] for k, v in teams.items()}
+                )
+                self._caps, self._teams = caps, teams
             self._ops_at = time.monotonic()
         return self._ops
 
@@ -190,6 +200,39 @@ class Router:
         last = await self.conversations.last_served_by(conv.contact_id, conv.line_id)
         return last[0] if last else None
 
+    async def request(
+        self,
+        conv: Conversation,
+        line: Line,
+        contact: Contact | None = None,
+        *,
+        exclude: frozenset[str] = frozenset(),
+    ) -> tuple[Request, str | None]:
+        """What a decision on ``conv`` is about, and the sticky operator."""
+        rules = line.routing
+        team = conv.team_id or rules.team_id
+        if contact is None and (rules.match_language or rules.sticky_minutes > 0):
+            try:
+                contact = await self.contacts.get(conv.contact_id)
+            except NotFound:
+                contact = None
+        excluded = exclude | policies.lapsed_operators(conv.hops)
+        sticky = await self._sticky(conv, line, contact)
+        if sticky in excluded:
+            sticky = None  # they let it lapse: no waiting for them
+        offset = 0
+        if rules.strategy is RoutingStrategy.ROUND_ROBIN:
+            offset = await self.state.next_turn(team or line.id)
+        request = Request(
+            rules=rules,
+            team_id=team,
+            language=contact.language if contact else None,
+            sticky_to=sticky,
+            exclude=excluded,
+            rr_offset=offset,
+        )
+        return request, sticky
+
     async def ranked(
         self,
         conv: Conversation,
@@ -199,8 +242,12 @@ class Router:
         exclude: frozenset[str] = frozenset(),
     ) -> tuple[list[Candidate], str | None]:
         """Eligible operators for ``conv``, most preferred first, and the sticky one."""
-        rules = line.routing
-        team = conv.team_id or rules.team_id
+        request, sticky = await self.request(conv, line, contact, exclude=exclude)
+        return await self.rank_pool(request), sticky
+
+    async def rank_pool(self, request: Request) -> list[Candidate]:
+        """The whole pool ranked from a snapshot (linear in the pool)."""
+        team = request.team_id
         pool = [c for c in (await self.operator_pool()).values() if team is None or team in c.teams]
         snap = await self.state.snapshot([c.id for c in pool])
         if not snap.ready:  # a restarted or flushed Redis: rebuild before deciding
@@ -222,27 +269,56 @@ class Router:
             for c in pool
             if snap.presence.get(c.id) == online
         ]
-        if contact is None and (rules.match_language or rules.sticky_minutes > 0):
-            try:
-                contact = await self.contacts.get(conv.contact_id)
-            except NotFound:
-                contact = None
-        excluded = exclude | policies.lapsed_operators(conv.hops)
-        sticky = await self._sticky(conv, line, contact)
-        if sticky in excluded:
-            sticky = None  # they let it lapse: no waiting for them
-        offset = 0
-        if rules.strategy is RoutingStrategy.ROUND_ROBIN:
-            offset = await self.state.next_turn(team or line.id)
-        request = Request(
-            rules=rules,
-            team_id=team,
-            language=contact.language if contact else None,
-            sticky_to=sticky,
-            exclude=excluded,
-            rr_offset=offset,
-        )
-        return policies.rank(cands, request), sticky
+        return policies.rank(cands, request)
+
+    @staticmethod
+    def indexed(request: Request) -> bool:
+        """The availability index orders like this request's strategy (least busy)."""
+        rules = request.rules
+        return rules.strategy is RoutingStrategy.LEAST_BUSY and rules.respect_capacity
+
+    async def rank_top(self, request: Request) -> tuple[list[Candidate], bool] | None:
+        """Rank only the head of the availability index (plus the sticky operator).
+
+        Returns the ranked candidates and whether they are the whole eligible pool
+        (``complete``), or None when the head cannot stand for the pool (everyone in it
+        filtered out): the caller ranks the pool. The list is always a prefix of what
+        :meth:`rank_pool` returns: with a customer language, the head of the pool's
+        speakers comes first, and non-speakers are added only when every speaker was read.
+        """
+        ops = await self.operator_pool()
+        lang = None
+        if request.rules.match_language and request.language:
+            lang = request.language.lower().split("-")[0]
+            if not index_language(lang):
+                return None  # no index for it (nobody indexed speaks it anyway)
+        k, team, sticky = self.config.top_k, request.team_id, request.sticky_to
+        got = await self.state.top(team, k, sticky, lang)
+        if not got.ready:  # a restarted or flushed Redis: rebuild before deciding
+            await self.reconcile()
+            got = await self.state.top(team, k, sticky, lang)
+        everyone = got.size <= len(got.head)
+        found: dict[str, tuple[int, int]] = {}
+        if got.speakers is not None:
+            found.update((op, (load, last)) for op, load, last in got.speakers)
+            speakers_all = got.speakers_size <= len(got.speakers)
+        else:
+            speakers_all = True
+        if speakers_all:
+            found.update((op, (load, last)) for op, load, last in got.head)
+        if sticky is not None and got.also is not None:
+            found[sticky] = got.also
+        cands = []
+        for op, (load, last) in found.items():
+            static = ops.get(op)
+            if static is not None:  # an operator removed meanwhile stays out
+                cands.append(
+                    static._replace(presence=Presence.ONLINE, open=load, last_assigned_ms=last)
+                )
+        ranked = policies.rank(cands, request)
+        if speakers_all and everyone:
+            return ranked, True
+        return (ranked, False) if ranked else None
 
     async def choose(
         self,
@@ -254,11 +330,25 @@ class Router:
     ) -> Decision:
         """Rank and take a hold in Redis for ``conv`` (the decision, without MongoDB)."""
         now = self.clock.now()
-        ranked, sticky = await self.ranked(conv, line, contact, exclude=exclude)
+        request, sticky = await self.request(conv, line, contact, exclude=exclude)
+        top = await self.rank_top(request) if self.indexed(request) else None
+        if top is not None:
+            ranked, complete = top
+            queued = conv.queued_at or conv.created_at
+            if policies.wait_for_sticky(sticky, ranked, line.routing, queued, now):
+                return Decision("waiting", None)
+            decision = await self._take_first(conv, line, [c.id for c in ranked])
+            if decision.status != "none" or complete:
+                return decision
+            # everyone in the head was taken meanwhile: fall back to the whole pool
+        ranked = await self.rank_pool(request)
         queued = conv.queued_at or conv.created_at
         if policies.wait_for_sticky(sticky, ranked, line.routing, queued, now):
             return Decision("waiting", None)
-        ids = [c.id for c in ranked]
+        return await self._take_first(conv, line, [c.id for c in ranked])
+
+    async def _take_first(self, conv: Conversation, line: Line, ids: Sequence[str]) -> Decision:
+        """Offer the ranked operators to the script in chunks until one takes it."""
         decision = Decision("none", None)
         for start in range(0, len(ids), CHUNK):
             decision = await self._take(
@@ -581,7 +671,7 @@ class Router:
 
     async def reconcile(self) -> int:
         """Rebuild the Redis view (holds, loads, capacities, presence) from MongoDB."""
-        self._caps = {}  # Redis may have lost them: push capacities again
+        self._caps, self._teams = {}, {}  # Redis may have lost them: push them again
         await self.operator_pool(fresh=True)
         stored = await self.presence.all()
         await self.state.fill_presence(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ class Plan:
     operator_ids: list[str]
     seed: int
     flap_every: int = 7  # one presence change every n conversations
+    top_k: int | None = None  # the router's head of the availability index, if not default
     resolve_share: float = 0.6
 
 
@@ -148,6 +150,8 @@ async def run_plan(plan: Plan) -> dict[str, Any]:
     violations: list[str] = []
     assigned = resolved = flaps = 0
     async with open_hub(settings) as hub:
+        if plan.top_k is not None and hub.routing is not None:
+            hub.routing.config = dataclasses.replace(hub.routing.config, top_k=plan.top_k)
         caps = {o.id: o.max_open for o in await hub.operators.list()}
         for n, conv_id in enumerate(plan.conversation_ids):
             conv = await retry(hub.router.route, conv_id)
@@ -226,6 +230,14 @@ async def final_invariants(hub: Hub) -> list[str]:
                 {("id" if k == "_id" else k): v for k, v in doc.items() if k != "active"}
             )
         )
+    presence, _ = await router.state.presence_all()
+    caps_now = {o.id: o.max_open for o in await hub.operators.list() if o.active}
+    available = {
+        op for op, cap in caps_now.items() if presence.get(op) == "online" and counted[op] < cap
+    }
+    indexed = await router.state.index(None)
+    if sorted(indexed) != sorted(available) or len(indexed) != len(set(indexed)):
+        problems.append(f"availability index {sorted(indexed)} != {sorted(available)}")
     queue = await hub.conversations.queue(limit=1)
     if queue:
         caps = {o.id: o.max_open for o in await hub.operators.list()}

@@ -27,6 +27,9 @@ async def test_four_processes_assign_2000_conversations_among_20_operators(hub: 
             conversation_ids=conv_ids[i::PROCESSES],
             operator_ids=op_ids,
             seed=100 + i,
+            # a head of 4 of the availability index: decisions use the head, and fall
+            # back to the whole pool whenever the head is taken meanwhile
+            top_k=4,
         )
         for i in range(PROCESSES)
     ]
