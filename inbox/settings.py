@@ -59,6 +59,7 @@ class RoutingSettings(BaseModel):
     stale_after_s: float = Field(default=10.0, gt=0)
     cache_s: float = Field(default=2.0, ge=0)
     drain_batch: int = Field(default=50, gt=0)
+    top_k: int = Field(default=32, gt=0)
 
 
 class UiSettings(BaseModel):

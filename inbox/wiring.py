@@ -265,6 +265,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
                 stale_after_s=rs.stale_after_s,
                 cache_s=rs.cache_s,
                 drain_batch=rs.drain_batch,
+                top_k=rs.top_k,
             ),
         )
         crm_side = build_crm(
