@@ -9,45 +9,19 @@ concurrency 1, 10 and 50.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-from collections.abc import Awaitable, Callable
 
 import aiohttp
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bench.common import Context, Row, latency_row
+from bench.common import CONCURRENCY, Context, Row, drive, floor_rows, latency_row
 from inbox.domain.models import ChannelKind
 from inbox.services.lines import LineAdmin
-from inbox.store.mongo import make_client
 from inbox.web.app import build_app
 from inbox.web.keys import HUB
 
 SECTION = "Telegram: webhook to durable store (HTTP, in-process server)"
-CONCURRENCY = (1, 10, 50)
 TOKEN = "123456789:BENCH-token"  # noqa: S105 - never leaves the process
-
-
-async def drive(
-    count: int, concurrency: int, post: Callable[[int], Awaitable[None]]
-) -> tuple[list[float], float]:
-    latencies: list[float] = []
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(count):
-        queue.put_nowait(i)
-
-    async def worker() -> None:
-        while not queue.empty():
-            i = queue.get_nowait()
-            start = time.perf_counter()
-            await post(i)
-            latencies.append(time.perf_counter() - start)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies, time.perf_counter() - started
 
 
 def update(i: int, conc: int) -> bytes:
@@ -66,43 +40,6 @@ def update(i: int, conc: int) -> bytes:
         },
         ensure_ascii=False,
     ).encode()
-
-
-async def floor_rows(ctx: Context, count: int) -> list[Row]:
-    settings = ctx.settings()
-    assert settings.mongo_url is not None
-    client = make_client(settings.mongo_url.get_secret_value())
-    collection = client[settings.mongo_db]["floor"]
-
-    async def handler(request: web.Request) -> web.Response:
-        await collection.insert_one(json.loads(await request.read()))
-        return web.json_response({})
-
-    app = web.Application()
-    app.router.add_post("/floor", handler)
-    server = TestServer(app)
-    await server.start_server()
-    rows = []
-    try:
-        async with aiohttp.ClientSession() as http:
-            url = str(server.make_url("/floor"))
-            for conc in CONCURRENCY:
-
-                async def post(i: int, conc: int = conc) -> None:
-                    async with http.post(url, data=update(i, conc)) as resp:
-                        resp.raise_for_status()
-
-                latencies, elapsed = await drive(count, conc, post)
-                rows.append(
-                    latency_row(
-                        SECTION, f"floor: bare handler + insert_one, c={conc}", latencies, elapsed
-                    )
-                )
-    finally:
-        await server.close()
-        await client.drop_database(settings.mongo_db)
-        await client.close()
-    return rows
 
 
 async def hub_rows(ctx: Context, count: int) -> list[Row]:
@@ -148,4 +85,4 @@ async def hub_rows(ctx: Context, count: int) -> list[Row]:
 
 async def run(ctx: Context) -> list[Row]:
     count = 60 if ctx.quick else 400
-    return [*await floor_rows(ctx, count), *await hub_rows(ctx, count)]
+    return [*await floor_rows(ctx, SECTION, count, update), *await hub_rows(ctx, count)]

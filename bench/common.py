@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import platform
 import statistics
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
 from inbox.embedded import EmbeddedServers
 from inbox.settings import Settings
+from inbox.store.mongo import make_client
+
+CONCURRENCY = (1, 10, 50)
 
 
 @dataclass
@@ -96,3 +104,64 @@ def machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "date": time.strftime("%Y-%m-%d", time.gmtime()),
     }
+
+
+async def drive(
+    count: int, concurrency: int, post: Callable[[int], Awaitable[None]]
+) -> tuple[list[float], float]:
+    """Call ``post(i)`` for i in range(count) from ``concurrency`` workers; latencies, elapsed."""
+    latencies: list[float] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(count):
+        queue.put_nowait(i)
+
+    async def worker() -> None:
+        while not queue.empty():
+            i = queue.get_nowait()
+            start = time.perf_counter()
+            await post(i)
+            latencies.append(time.perf_counter() - start)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, time.perf_counter() - started
+
+
+async def floor_rows(
+    ctx: Context, section: str, count: int, body: Callable[[int, int], bytes]
+) -> list[Row]:
+    """The floor: a bare aiohttp handler doing one ``insert_one`` of each posted body."""
+    settings = ctx.settings()
+    assert settings.mongo_url is not None
+    client = make_client(settings.mongo_url.get_secret_value())
+    collection = client[settings.mongo_db]["floor"]
+
+    async def handler(request: web.Request) -> web.Response:
+        await collection.insert_one(json.loads(await request.read()))
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/floor", handler)
+    server = TestServer(app)
+    await server.start_server()
+    rows = []
+    try:
+        async with aiohttp.ClientSession() as http:
+            url = str(server.make_url("/floor"))
+            for conc in CONCURRENCY:
+
+                async def post(i: int, conc: int = conc) -> None:
+                    async with http.post(url, data=body(i, conc)) as resp:
+                        resp.raise_for_status()
+
+                latencies, elapsed = await drive(count, conc, post)
+                rows.append(
+                    latency_row(
+                        section, f"floor: bare handler + insert_one, c={conc}", latencies, elapsed
+                    )
+                )
+    finally:
+        await server.close()
+        await client.drop_database(settings.mongo_db)
+        await client.close()
+    return rows
