@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
@@ -39,6 +39,22 @@ from inbox.web.api.scope import Scope, scope_for
 from inbox.web.auth import current_operator
 from inbox.web.keys import HUB
 from inbox.wiring import Hub
+
+
+class Owned(Protocol):
+    """A CRM record that belongs to a contact or a company and has a responsible operator."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def contact_id(self) -> str | None: ...
+    @property
+    def company_id(self) -> str | None: ...
+    @property
+    def responsible_id(self) -> str | None: ...
+
+
+R = TypeVar("R", bound=Owned)
 
 
 def _missing(what: str, record_id: str) -> NotFound:
@@ -95,38 +111,25 @@ class CrmGuard:
 
     # ------------------------------------------------------------ records (404 outside)
 
-    async def lead(self, lead_id: str, *, act: bool = False) -> Lead:
-        lead = await self.hub.crm_side.stores.leads.get(lead_id)
+    async def _owned(self, what: str, record: R, *, act: bool) -> R:
+        """The record if the caller may see it (or change it, with ``act``); 404 otherwise."""
         if not await self.allows(
-            contact_id=lead.contact_id,
-            company_id=lead.company_id,
-            responsible_id=lead.responsible_id,
+            contact_id=record.contact_id,
+            company_id=record.company_id,
+            responsible_id=record.responsible_id,
             act=act,
         ):
-            raise _missing("lead", lead_id)
-        return lead
+            raise _missing(what, record.id)
+        return record
+
+    async def lead(self, lead_id: str, *, act: bool = False) -> Lead:
+        return await self._owned("lead", await self.hub.crm_side.stores.leads.get(lead_id), act=act)
 
     async def deal(self, deal_id: str, *, act: bool = False) -> Deal:
-        deal = await self.hub.crm_side.stores.deals.get(deal_id)
-        if not await self.allows(
-            contact_id=deal.contact_id,
-            company_id=deal.company_id,
-            responsible_id=deal.responsible_id,
-            act=act,
-        ):
-            raise _missing("deal", deal_id)
-        return deal
+        return await self._owned("deal", await self.hub.crm_side.stores.deals.get(deal_id), act=act)
 
     async def task(self, task_id: str, *, act: bool = False) -> Task:
-        task = await self.hub.crm_side.tasks.get(task_id)
-        if not await self.allows(
-            contact_id=task.contact_id,
-            company_id=task.company_id,
-            responsible_id=task.responsible_id,
-            act=act,
-        ):
-            raise _missing("task", task_id)
-        return task
+        return await self._owned("task", await self.hub.crm_side.tasks.get(task_id), act=act)
 
     async def contact(self, contact_id: str, *, act: bool = False) -> Contact:
         try:
