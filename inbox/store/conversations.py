@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from inbox.domain.errors import Conflict, NotFound
@@ -31,6 +32,24 @@ def conversation_doc(conversation: Conversation) -> dict[str, Any]:
     if conversation.status is not ConversationStatus.RESOLVED:
         doc["active"] = True
     return doc
+
+
+async def wake_if_snoozed(
+    collection: AsyncCollection[dict[str, Any]], conversation_id: str, now: datetime
+) -> bool:
+    """Open a snoozed conversation. Conditional on it still being snoozed, so of concurrent
+    wakers (a customer message, the snooze timer, an operator) exactly one reports True."""
+    result = await collection.update_one(
+        {"_id": conversation_id, "status": ConversationStatus.SNOOZED.value},
+        {
+            "$set": {
+                "status": ConversationStatus.OPEN.value,
+                "snoozed_until": None,
+                "updated_at": now,
+            }
+        },
+    )
+    return result.modified_count == 1
 
 
 def _later(field: str, at: datetime) -> dict[str, Any]:
@@ -113,17 +132,7 @@ class MongoConversationRepository:
         Conditional on it still being snoozed, so of concurrent messages (or an operator's
         change) exactly one wakes it and reports ``woken``.
         """
-        result = await self._c.update_one(
-            {"_id": doc["_id"], "status": ConversationStatus.SNOOZED.value},
-            {
-                "$set": {
-                    "status": ConversationStatus.OPEN.value,
-                    "snoozed_until": None,
-                    "updated_at": now,
-                }
-            },
-        )
-        woken = result.modified_count == 1
+        woken = await wake_if_snoozed(self._c, doc["_id"], now)
         return ThreadResult(await self.get(doc["_id"]), created=False, reopened=False, woken=woken)
 
     async def get(self, conversation_id: str) -> Conversation:

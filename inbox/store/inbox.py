@@ -16,6 +16,7 @@ from pymongo import DESCENDING
 
 from inbox.domain.errors import NotFound, ValidationFailed
 from inbox.domain.models import ChannelKind, Conversation, ConversationStatus, Message
+from inbox.store.conversations import wake_if_snoozed
 from inbox.store.docs import from_doc
 from inbox.store.mongo import Database
 from inbox.store.search import digits, prefix_regex, words
@@ -176,17 +177,7 @@ class MongoInboxQueries:
         return [from_doc(Conversation, d) async for d in cursor]
 
     async def wake(self, conversation_id: str, now: datetime) -> Conversation | None:
-        result = await self._conversations.update_one(
-            {"_id": conversation_id, "status": ConversationStatus.SNOOZED.value},
-            {
-                "$set": {
-                    "status": ConversationStatus.OPEN.value,
-                    "snoozed_until": None,
-                    "updated_at": now,
-                }
-            },
-        )
-        if result.modified_count != 1:
+        if not await wake_if_snoozed(self._conversations, conversation_id, now):
             return None
         doc = await self._conversations.find_one({"_id": conversation_id})
         return from_doc(Conversation, doc) if doc else None
