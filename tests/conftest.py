@@ -7,6 +7,7 @@ prefix, so tests never see each other's data.
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -78,3 +79,18 @@ async def app(hub: Hub) -> web.Application:
 async def client(app: web.Application) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def cli_env(settings: Settings) -> dict[str, str]:
+    """The environment for running ``inbox`` as a real process against the test servers."""
+    assert settings.mongo_url is not None
+    assert settings.redis_url is not None
+    return {
+        **os.environ,
+        "INBOX_MONGO_URL": settings.mongo_url.get_secret_value(),
+        "INBOX_REDIS_URL": settings.redis_url.get_secret_value(),
+        "INBOX_MONGO_DB": settings.mongo_db,
+        "INBOX_REDIS_PREFIX": settings.redis_prefix,
+        "INBOX_LOG_LEVEL": "WARNING",
+    }

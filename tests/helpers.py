@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -44,3 +47,18 @@ async def operator_with_token(
     await hub.operators.add(operator, None)
     _, token = await hub.tokens.issue(operator.id, "tests", hub.clock.now())
     return operator, {"Authorization": f"Bearer {token}"}
+
+
+def run_inbox(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the ``inbox`` command as a real process."""
+    return subprocess.run(  # noqa: S603 - our own console entry point
+        [sys.executable, "-m", "inbox", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

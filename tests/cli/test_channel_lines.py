@@ -4,29 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 
-import pytest
-
 from inbox.devfakes.telegram import FakeTelegram
-from inbox.settings import Settings
 from tests.channels import TG_TOKEN
-
-
-@pytest.fixture
-def cli_env(settings: Settings) -> dict[str, str]:
-    assert settings.mongo_url is not None
-    assert settings.redis_url is not None
-    return {
-        **os.environ,
-        "INBOX_MONGO_URL": settings.mongo_url.get_secret_value(),
-        "INBOX_REDIS_URL": settings.redis_url.get_secret_value(),
-        "INBOX_MONGO_DB": settings.mongo_db,
-        "INBOX_REDIS_PREFIX": settings.redis_prefix,
-        "INBOX_LOG_LEVEL": "WARNING",
-    }
 
 
 async def inbox(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str, str]:

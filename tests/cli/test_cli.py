@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from inbox.embedded import EmbeddedServers, free_port
-from inbox.settings import Settings
+from tests.helpers import run_inbox
 
 COMMANDS = [
     ["serve"],
@@ -31,42 +31,24 @@ COMMANDS = [
 def inbox(
     args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own console entry point
-        [sys.executable, "-m", "inbox", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-@pytest.fixture
-def env(settings: Settings) -> dict[str, str]:
-    assert settings.mongo_url is not None
-    assert settings.redis_url is not None
-    return {
-        **os.environ,
-        "INBOX_MONGO_URL": settings.mongo_url.get_secret_value(),
-        "INBOX_REDIS_URL": settings.redis_url.get_secret_value(),
-        "INBOX_MONGO_DB": settings.mongo_db,
-        "INBOX_REDIS_PREFIX": settings.redis_prefix,
-        "INBOX_LOG_LEVEL": "WARNING",
-    }
+    return run_inbox(args, env, cwd, timeout)
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
-def test_every_command_has_help(command: list[str], env: dict[str, str], tmp_path: Path) -> None:
-    result = inbox([*command, "--help"], env, tmp_path)
+def test_every_command_has_help(
+    command: list[str], cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    result = inbox([*command, "--help"], cli_env, tmp_path)
     assert result.returncode == 0
     assert "usage: inbox" in result.stdout
 
 
-def test_line_and_operator_commands_round_trip_as_json(env: dict[str, str], tmp_path: Path) -> None:
+def test_line_and_operator_commands_round_trip_as_json(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
     added = inbox(
         ["line", "add", "api", "--name", "Site", "--callback-url", "http://x.test/cb", "--json"],
-        env,
+        cli_env,
         tmp_path,
     )
     assert added.returncode == 0, added.stderr
@@ -74,9 +56,9 @@ def test_line_and_operator_commands_round_trip_as_json(env: dict[str, str], tmp_
     assert line["kind"] == "api"
     assert line["credentials"] == {"secret": "********"}
     assert line["webhook_path"] == f"/webhooks/api/{line['id']}"
-    listed = json.loads(inbox(["line", "list", "--json"], env, tmp_path).stdout)
+    listed = json.loads(inbox(["line", "list", "--json"], cli_env, tmp_path).stdout)
     assert [x["id"] for x in listed] == [line["id"]]
-    shown = json.loads(inbox(["line", "show", line["id"], "--json"], env, tmp_path).stdout)
+    shown = json.loads(inbox(["line", "show", line["id"], "--json"], cli_env, tmp_path).stdout)
     assert shown["settings"]["callback_url"] == "http://x.test/cb"
 
     op = inbox(
@@ -93,26 +75,26 @@ def test_line_and_operator_commands_round_trip_as_json(env: dict[str, str], tmp_
             "uk",
             "--json",
         ],
-        env,
+        cli_env,
         tmp_path,
     )
     assert op.returncode == 0, op.stderr
     assert json.loads(op.stdout)["languages"] == ["uk"]
-    ops = json.loads(inbox(["operator", "list", "--json"], env, tmp_path).stdout)
+    ops = json.loads(inbox(["operator", "list", "--json"], cli_env, tmp_path).stdout)
     assert [(o["login"], o["role"]) for o in ops] == [("ann", "manager")]
     assert "password" not in op.stdout
 
 
-def test_errors_are_one_line_not_a_traceback(env: dict[str, str], tmp_path: Path) -> None:
-    missing = inbox(["line", "show", "nope"], env, tmp_path)
+def test_errors_are_one_line_not_a_traceback(cli_env: dict[str, str], tmp_path: Path) -> None:
+    missing = inbox(["line", "show", "nope"], cli_env, tmp_path)
     assert missing.returncode == 1
     assert missing.stderr.strip() == "error: line nope not found"
-    inbox(["operator", "add", "--login", "bob"], env, tmp_path)
-    taken = inbox(["operator", "add", "--login", "bob"], env, tmp_path)
+    inbox(["operator", "add", "--login", "bob"], cli_env, tmp_path)
+    taken = inbox(["operator", "add", "--login", "bob"], cli_env, tmp_path)
     assert taken.returncode == 1
     assert "Traceback" not in taken.stderr
     assert "login 'bob' is taken" in taken.stderr
-    short = inbox(["operator", "add", "--login", "c", "--password", "short"], env, tmp_path)
+    short = inbox(["operator", "add", "--login", "c", "--password", "short"], cli_env, tmp_path)
     assert short.returncode == 1
     assert "at least 8" in short.stderr
 
