@@ -115,7 +115,9 @@ async def add_company(request: web.Request) -> web.Response:
     """The company with this name; created unless one exists (names match case-insensitively)."""
     body = await read(request, CompanyIn)
     sales = request.app[HUB].crm_side.sales
-    return out(await sales.company_named(body.name, owner_id=current_operator(request).id), 201)
+    among = await (await crm_guard(request)).audience()  # another team's company stays hidden
+    company = await sales.company_named(body.name, current_operator(request).id, among=among)
+    return out(company, 201)
 
 
 @routes.put("/api/v1/crm/contacts/{contact_id}/company")
@@ -124,7 +126,10 @@ async def set_contact_company(request: web.Request) -> web.Response:
     body = await read(request, ContactCompanyIn)
     hub = request.app[HUB]
     contact_id = request.match_info["contact_id"]
-    await (await crm_guard(request)).contact(contact_id, act=True)
+    guard = await crm_guard(request)
+    await guard.contact(contact_id, act=True)
+    if body.company_id is not None:  # linking to a company one cannot see would reveal it
+        await guard.company(body.company_id, act=True)
     await hub.crm_side.sales.link_company(contact_id, body.company_id)
     return out(await hub.contacts.get(contact_id))
 
@@ -211,7 +216,8 @@ async def contact_overview(request: web.Request) -> web.Response:
 async def company_overview(request: web.Request) -> web.Response:
     guard = await crm_guard(request)
     company = await guard.company(request.match_info["company_id"])
-    view = await request.app[HUB].crm_side.view.company_overview(company.id)
+    people = [p.id for p in await guard.people_seen(company.id)]
+    view = await request.app[HUB].crm_side.view.company_overview(company.id, people)
     return out(visible_timeline(guard, view))
 
 
