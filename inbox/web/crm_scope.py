@@ -38,6 +38,7 @@ from inbox.domain.models import (
     CrmAudience,
     Deal,
     Lead,
+    OutboxItem,
     Task,
 )
 from inbox.web.api.scope import Scope, scope_for
@@ -187,6 +188,31 @@ class CrmGuard:
         ):
             raise _missing("merge", merge_id)
         return record
+
+    async def sees_outbox_item(self, item: OutboxItem) -> bool:
+        """An outbox item belongs to the audience of the record it pushes (a comment's, of
+        its conversation); one whose record is gone is the admins' alone."""
+        if self.scope.is_admin:
+            return True
+        with suppress(NotFound):
+            if item.entity == "lead":
+                return bool(await self.lead(item.entity_id))
+            if item.entity == "deal":
+                return bool(await self.deal(item.entity_id))
+            if item.entity == "contact":
+                return bool(await self.contact(item.entity_id))
+            if item.entity == "company":
+                return bool(await self.company(item.entity_id))
+            if item.conversation_id is not None:
+                conversation = await self.hub.conversations.get(item.conversation_id)
+                return self.scope.can_see(conversation)
+        return False
+
+    async def outbox_item(self, item_id: str) -> OutboxItem:
+        item = await self.hub.crm_side.stores.outbox.get(item_id)
+        if not await self.sees_outbox_item(item):
+            raise _missing("outbox_item", item_id)
+        return item
 
     async def targets(
         self,

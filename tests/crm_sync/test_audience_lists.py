@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from inbox.domain.crm_audience import admits
+from inbox.domain.crm_audience import IN_CHUNK, admits
 from inbox.domain.models import CrmAudience, Lead, LeadStatus
-from inbox.store.crm import IN_CHUNK
 from inbox.wiring import Hub
 
 
