@@ -88,9 +88,13 @@ class Scope:
         if event.get("type") == "presence":
             return True
         if event.get("conversation_id") is None:
-            # No conversation (a contact's update, a record without one): admins, and the
-            # managers of the team it names (one naming no team is the admins' alone).
-            return self.manages(event.get("team_id"))
+            # No conversation (a contact's update, a record without one): admins, the
+            # managers of the team it names (one naming no team is the admins' alone), and
+            # the operator it is addressed to (a task reminder).
+            assignee = event.get("assignee_id")
+            return self.manages(event.get("team_id")) or (
+                assignee is not None and assignee == self.operator.id
+            )
         if self.sees(event.get("team_id"), event.get("assignee_id")):
             return True
         # A conversation taken away from someone: they must see it leave their list.

@@ -123,5 +123,8 @@ async def test_contact_updates_reach_only_the_lines_team(client: TestClient, hub
     assert admin.sees_event(event)
     same_team = {**event, "team_id": w.team_a.id}
     assert manager_a.sees_event(same_team)
-    # An event naming no team and no conversation is the admins' alone.
+    # An event naming no team and no conversation is the admins' alone, and its addressee's.
     assert not manager_a.sees_event({**event, "team_id": None})
+    reminder = {"type": "crm.task_due", "conversation_id": None, "assignee_id": w.op_b.id}
+    assert (await scope_for(hub, w.op_b)).sees_event(reminder)
+    assert not manager_a.sees_event(reminder)
