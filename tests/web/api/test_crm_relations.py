@@ -129,3 +129,53 @@ async def test_a_shared_company_shows_only_the_callers_people_and_records(
     assert ("deal", s.deal_b) in {(i["type"], i[i["type"]]["id"]) for i in view["timeline"]}
     resp = await client.get(f"/api/v1/crm/companies/{s.company_b}/overview", headers=w.h(w.admin))
     assert len((await resp.json())["contacts"]) == 2
+
+
+async def test_a_record_one_is_responsible_for_opens_nothing_else(
+    client: TestClient, hub: Hub
+) -> None:
+    """Responsibility for team B's lead or task shows that record, not its contact, deal,
+    company or the contact's other records."""
+    s = await b2b_sales(client, hub)
+    w = s.world
+    lead_c = await hub.crm_side.stores.leads.get(s.lead_c)  # op_a is responsible
+    task = {
+        "title": "Ask op_a",
+        "due_at": "2030-01-01T10:00:00+00:00",
+        "deal_id": s.deal_b,
+        "responsible_id": w.op_a.id,
+    }
+    resp = await client.post("/api/v1/crm/tasks", json=task, headers=w.h(w.op_b))
+    task_id = (await resp.json())["id"]
+    resp = await client.get("/api/v1/crm/tasks", headers=w.h(w.op_a))
+    assert task_id in {t["id"] for t in (await resp.json())["items"]}
+    assert (await client.get(f"/api/v1/crm/leads/{s.lead_c}", headers=w.h(w.op_a))).status == 200
+
+    hidden: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("GET", f"/api/v1/contacts/{lead_c.contact_id}/overview", None),
+        ("GET", f"/api/v1/crm/contacts/{lead_c.contact_id}/matches", None),
+        ("PUT", f"/api/v1/crm/contacts/{lead_c.contact_id}/company", {"company_id": None}),
+        ("GET", f"/api/v1/crm/deals/{s.deal_b}", None),
+        ("GET", f"/api/v1/contacts/{s.contact_b}/overview", None),
+        ("GET", f"/api/v1/crm/companies/{s.company_b}/overview", None),
+        ("POST", "/api/v1/crm/notes", {"text": "x", "deal_id": s.deal_b}),
+        ("POST", "/api/v1/crm/notes", {"text": "x", "contact_id": lead_c.contact_id}),
+    ]
+    for method, path, body in hidden:
+        resp = await client.request(method, path, json=body, headers=w.h(w.op_a))
+        assert resp.status == 404, (method, path, await resp.text())
+    # Converting the lead they are responsible for links the caller's own company only.
+    resp = await client.post(
+        f"/api/v1/crm/leads/{s.lead_c}/convert",
+        json={"company_id": s.company_b},
+        headers=w.h(w.op_a),
+    )
+    assert await status_code(resp) == (404, "company_not_found")
+    resp = await client.post(
+        f"/api/v1/crm/leads/{s.lead_c}/convert",
+        json={"company_name": "Globex"},
+        headers=w.h(w.op_a),
+    )
+    assert (await resp.json())["deal"]["company_id"] != s.company_b
+    resp = await client.post(f"/api/v1/crm/tasks/{task_id}/done", headers=w.h(w.op_a))
+    assert (await resp.json())["done"] is True
