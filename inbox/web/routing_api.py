@@ -138,9 +138,13 @@ async def get_queue(request: web.Request) -> web.Response:
     if scope.is_admin:
         queue = await hub.router.queue(limit=limit)
     else:
-        # The queues of the manager's teams' lines, and of their teams' conversations there
-        # (one transferred to another team has left the manager's queue).
-        lines = [line.id for line in await hub.lines.list() if scope.manages(line.routing.team_id)]
+        # The queues of the manager's teams' lines and of the shared lines of no team,
+        # narrowed to what they see (one transferred to another team has left it).
+        lines = [
+            line.id
+            for line in await hub.lines.list()
+            if line.routing.team_id is None or scope.manages(line.routing.team_id)
+        ]
         queued = await hub.conversations.queue(line_ids=lines, limit=limit) if lines else []
         queue = [c for c in queued if scope.can_see(c)]
     return web.json_response({"conversations": [c.model_dump(mode="json") for c in queue]})

@@ -9,6 +9,7 @@ from inbox.domain.inbound import ContactUpdate
 from inbox.domain.models import OutboxItem
 from inbox.web.api.scope import scope_for
 from inbox.wiring import Hub
+from tests.helpers import make_line
 from tests.web.api.support import customer_writes, make_world
 from tests.web.api.test_crm_scope import b2b_sales, status_code
 
@@ -56,6 +57,10 @@ async def test_a_manager_sees_only_their_teams_queue(client: TestClient, hub: Hu
 
     assert await queued(w.manager_a) == {conv_a}
     assert await queued(w.admin) == {conv_a, conv_b}
+    # The shared queue of a line of no team is everyone's.
+    shared = await make_line(hub, name="Shared")
+    conv_s = await customer_writes(client, hub, shared, "q-3", user_id="qs")
+    assert await queued(w.manager_a) == {conv_a, conv_s}
 
 
 async def test_a_manager_lists_and_retries_only_their_teams_outbox(
