@@ -20,7 +20,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from inbox.domain.models import CannedResponse, ConversationStatus, Operator, OutboxItem
-from inbox.web.api import ApiRoute, app_api_routes
+from inbox.web.api import app_api_routes
+from inbox.web.api.registry import ApiRoute
 from inbox.wiring import Hub
 from tests.web.api.support import customer_writes
 from tests.web.api.test_crm_scope import Sales, b2b_sales
