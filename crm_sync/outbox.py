@@ -17,7 +17,7 @@ import structlog
 from inbox.domain.clock import Clock
 from inbox.domain.errors import NotFound
 from inbox.domain.events import Event
-from inbox.domain.models import OutboxItem, OutboxStatus, RemoteRef
+from inbox.domain.models import Deal, Lead, OutboxItem, OutboxStatus, RemoteRef
 from inbox.domain.ports import (
     CompanyRepository,
     ContactRepository,
@@ -233,16 +233,34 @@ class OutboxDrainer:
         failed = item.model_copy(
             update={"status": OutboxStatus.FAILED, "last_error": reason, "last_error_code": code}
         )
-        try:  # managers' live view; the failure is stored either way
+        try:  # the record's managers' live view; the failure is stored either way
             await self._publisher.publish(
                 Event(
                     type="crm.updated",
                     at=self._clock.now(),
+                    team_id=await self._team_of(item),
                     data={"what": "outbox.failed", "item": failed.model_dump(mode="json")},
                 )
             )
         except Exception:
             log.exception("crm_event_publish_failed", what="outbox.failed")
+
+    async def _team_of(self, item: OutboxItem) -> str | None:
+        """The team of the record's latest conversation (None: the admins' alone)."""
+        conversation_id = item.conversation_id
+        try:
+            if conversation_id is None and item.entity in ("lead", "deal"):
+                record: Lead | Deal = await (
+                    self._leads.get(item.entity_id)
+                    if item.entity == "lead"
+                    else self._deals.get(item.entity_id)
+                )
+                conversation_id = (record.conversation_ids or (None,))[-1]
+            if conversation_id is None:
+                return None
+            return (await self._conversations.get(conversation_id)).team_id
+        except NotFound:
+            return None
 
     async def failures(self, limit: int = 100) -> list[OutboxItem]:
         return await self._outbox.list(status="failed", limit=limit)

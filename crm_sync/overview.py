@@ -5,7 +5,7 @@ Contacts merged into this one count as this one, so nothing disappears after a m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -71,14 +71,22 @@ class Crm360View:
         for note in await self._notes.list(contact_ids=ids, limit=500):
             add("note", note.created_at, note)
         if company_id is not None:
+            # The company's records of other people stay out: only those of the people
+            # shown, and the company's own (without a contact).
+            shown = set(ids)
+
+            def add_own(kind: str, at: datetime, model: Any) -> None:
+                if model.contact_id is None or model.contact_id in shown:
+                    add(kind, at, model)
+
             for lead in await self._leads.list(company_id=company_id, limit=500):
-                add("lead", lead.created_at, lead)
+                add_own("lead", lead.created_at, lead)
             for deal in await self._deals.list(company_id=company_id, limit=500):
-                add("deal", deal.created_at, deal)
+                add_own("deal", deal.created_at, deal)
             for task in await self._tasks.list(company_id=company_id, include_done=True, limit=500):
-                add("task", task.due_at, task)
+                add_own("task", task.due_at, task)
             for note in await self._notes.list(company_id=company_id, limit=500):
-                add("note", note.created_at, note)
+                add_own("note", note.created_at, note)
         items.sort(key=lambda i: str(i["at"]), reverse=True)
         return items
 
@@ -93,9 +101,15 @@ class Crm360View:
             "timeline": await self._timeline(ids),
         }
 
-    async def company_overview(self, company_id: str) -> dict[str, Any]:
+    async def company_overview(
+        self, company_id: str, people_ids: Collection[str] | None = None
+    ) -> dict[str, Any]:
+        """The company, its people (only ``people_ids`` when given: those the caller sees)
+        and the timeline of those people and of the company itself."""
         company = await self._companies.get(company_id)
         people = await self._crm_contacts.by_company(company_id)
+        if people_ids is not None:
+            people = [p for p in people if p.id in people_ids]
         ids: list[str] = []
         for person in people:
             ids += [person.id, *await self._crm_contacts.absorbed_into(person.id)]

@@ -20,6 +20,7 @@ from inbox.domain.errors import Conflict, ValidationFailed
 from inbox.domain.events import Event, about
 from inbox.domain.models import (
     Company,
+    CrmAudience,
     Deal,
     Lead,
     LeadStatus,
@@ -138,8 +139,10 @@ class Sales:
         title: str | None = None,
         amount: str | None = None,
         currency: str | None = None,
+        among: CrmAudience | None = None,
     ) -> tuple[Lead, Deal]:
-        """Qualify a lead into a deal in the B2B (or given) pipeline, linking a company."""
+        """Qualify a lead into a deal in the B2B (or given) pipeline, linking a company
+        (``company_name`` is looked up among the companies ``among`` sees)."""
         lead = await self._leads.get(lead_id)
         if lead.status is LeadStatus.QUALIFIED and lead.deal_id:
             return lead, await self._deals.get(lead.deal_id)  # converted already
@@ -155,7 +158,7 @@ class Sales:
         if company_id is not None:
             company_id = (await self._companies.get(company_id)).id
         elif company_name and company_name.strip():
-            company_id = (await self.company_named(company_name)).id
+            company_id = (await self.company_named(company_name, by, among=among)).id
         else:
             company_id = lead.company_id
         if company_id is not None and company_id != lead.company_id:
@@ -212,10 +215,13 @@ class Sales:
 
     # ------------------------------------------------------------ companies
 
-    async def company_named(self, name: str, owner_id: str | None = None) -> Company:
-        """The company with this name (case-insensitive), created when there is none
-        (owned by ``owner_id``, who then sees it before any of its people)."""
-        found = await self._companies.find_by_name(name)
+    async def company_named(
+        self, name: str, owner_id: str | None = None, *, among: CrmAudience | None = None
+    ) -> Company:
+        """The company with this name (case-insensitive) that ``among`` sees (any, when
+        None), created when there is none (owned by ``owner_id``, who then sees it before
+        any of its people). Another audience's company of that name is never handed out."""
+        found = await self._companies.find_by_name(name, among)
         if found is not None:
             return found
         now = self._clock.now()

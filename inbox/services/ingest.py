@@ -237,6 +237,7 @@ class Ingest:
                 type="contact.updated",
                 at=now,
                 line_id=line.id,
+                team_id=line.routing.team_id,  # its managers', not every manager's
                 data={"contact": contact.model_dump(mode="json")},
             )
         )

@@ -16,6 +16,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from inbox.domain.crm_audience import in_chunks, record_branches
 from inbox.domain.errors import Conflict, NotFound
 from inbox.domain.models import (
     Company,
@@ -36,22 +37,9 @@ def contacts_filter(contact_ids: Sequence[str] | None) -> Doc:
     return {} if contact_ids is None else {"contact_id": {"$in": list(contact_ids)}}
 
 
-IN_CHUNK = 100
-
-
-def in_chunks(field: str, values: Sequence[str]) -> list[Doc]:
-    """``{field: {"$in": ...}}`` filters of at most :data:`IN_CHUNK` values each."""
-    values = list(values)
-    return [{field: {"$in": values[i : i + IN_CHUNK]}} for i in range(0, len(values), IN_CHUNK)]
-
-
 def audience_branches(audience: CrmAudience) -> list[Doc]:
-    """The records of the audience's contacts or companies, or its operator's own."""
-    return [
-        {"responsible_id": audience.operator_id},
-        *in_chunks("contact_id", audience.contact_ids),
-        *in_chunks("company_id", audience.company_ids),
-    ]
+    """The records the audience sees (:mod:`inbox.domain.crm_audience`, the one rule)."""
+    return record_branches(audience)
 
 
 async def find_any(
@@ -132,9 +120,15 @@ class MongoCompanyRepository:
             raise NotFound(f"company {company_id} not found", code="company_not_found")
         return from_doc(Company, doc)
 
-    async def find_by_name(self, name: str) -> Company | None:
-        doc = await self._c.find_one({"name_lower": name.strip().lower()})
-        return from_doc(Company, doc) if doc else None
+    async def find_by_name(self, name: str, among: CrmAudience | None = None) -> Company | None:
+        """The oldest company of this name (case-insensitive) that ``among`` sees (any
+        when None): two teams may each have a company of the same name."""
+        query: Doc = {"name_lower": name.strip().lower()}
+        branches = None
+        if among is not None:
+            branches = [*in_chunks("_id", among.company_ids), {"owner_id": among.operator_id}]
+        docs = await find_any(self._c, query, branches, ("created_at", ASCENDING), 1)
+        return from_doc(Company, docs[0]) if docs else None
 
     async def list(
         self, limit: int = 100, ids: Sequence[str] | None = None, owner_id: str | None = None

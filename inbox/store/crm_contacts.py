@@ -14,6 +14,7 @@ from datetime import datetime
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from inbox.domain.crm_audience import in_chunks
 from inbox.domain.errors import Conflict, NotFound
 from inbox.domain.models import (
     ChannelIdentity,
@@ -23,7 +24,7 @@ from inbox.domain.models import (
     MergeProposal,
     MergeProposalStatus,
 )
-from inbox.store.crm import find_any, in_chunks
+from inbox.store.crm import find_any
 from inbox.store.docs import from_doc, to_doc
 from inbox.store.mongo import Database, Doc
 

@@ -112,9 +112,13 @@ class MongoOutboxRepository:
         )
         return await self.get(item_id)
 
-    async def list(self, *, status: str | None = None, limit: int = 100) -> list[OutboxItem]:
+    async def list(
+        self, *, status: str | None = None, limit: int = 100, skip: int = 0
+    ) -> list[OutboxItem]:
         query: Doc = {} if status is None else {"status": status}
-        cursor = self._c.find(query).sort("updated_at", DESCENDING).limit(limit)
+        cursor = (
+            self._c.find(query).sort([("updated_at", DESCENDING), ("_id", ASCENDING)]).skip(skip)
+        ).limit(limit)
         return [from_doc(OutboxItem, d) async for d in cursor]
 
 

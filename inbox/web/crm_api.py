@@ -120,11 +120,15 @@ async def move_lead(request: web.Request) -> web.Response:
 @requires()
 async def convert_lead(request: web.Request) -> web.Response:
     body = await read(request, ConvertIn)
-    await (await crm_guard(request)).lead(request.match_info["lead_id"], act=True)
+    guard = await crm_guard(request)
+    await guard.lead(request.match_info["lead_id"], act=True)
+    if body.company_id is not None:  # the company the deal links to must be the caller's
+        await guard.company(body.company_id, act=True)
     lead, deal = await request.app[HUB].crm_side.sales.convert(
         request.match_info["lead_id"],
         by=current_operator(request).id,
         via="api",
+        among=await guard.audience(),
         **body.model_dump(),
     )
     return out({"lead": lead.model_dump(mode="json"), "deal": deal.model_dump(mode="json")})

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from inbox.domain.errors import NotFound
-from inbox.domain.models import Note, Role
+from inbox.domain.models import Note, OutboxItem, Role
 from inbox.web.auth import current_operator, requires
 from inbox.web.crm_schema import (
     CompanyIn,
@@ -25,6 +25,8 @@ from inbox.web.crm_scope import CrmGuard, crm_guard
 from inbox.web.keys import HUB
 
 routes = web.RouteTableDef()
+OUTBOX_PAGE = 200
+OUTBOX_SCAN = 2000  # items a manager's outbox list looks through at most
 
 
 # ---------------------------------------------------------------- tasks and notes
@@ -115,7 +117,9 @@ async def add_company(request: web.Request) -> web.Response:
     """The company with this name; created unless one exists (names match case-insensitively)."""
     body = await read(request, CompanyIn)
     sales = request.app[HUB].crm_side.sales
-    return out(await sales.company_named(body.name, owner_id=current_operator(request).id), 201)
+    among = await (await crm_guard(request)).audience()  # another team's company stays hidden
+    company = await sales.company_named(body.name, current_operator(request).id, among=among)
+    return out(company, 201)
 
 
 @routes.put("/api/v1/crm/contacts/{contact_id}/company")
@@ -124,7 +128,10 @@ async def set_contact_company(request: web.Request) -> web.Response:
     body = await read(request, ContactCompanyIn)
     hub = request.app[HUB]
     contact_id = request.match_info["contact_id"]
-    await (await crm_guard(request)).contact(contact_id, act=True)
+    guard = await crm_guard(request)
+    await guard.contact(contact_id, act=True)
+    if body.company_id is not None:  # linking to a company one cannot see would reveal it
+        await guard.company(body.company_id, act=True)
     await hub.crm_side.sales.link_company(contact_id, body.company_id)
     return out(await hub.contacts.get(contact_id))
 
@@ -211,7 +218,8 @@ async def contact_overview(request: web.Request) -> web.Response:
 async def company_overview(request: web.Request) -> web.Response:
     guard = await crm_guard(request)
     company = await guard.company(request.match_info["company_id"])
-    view = await request.app[HUB].crm_side.view.company_overview(company.id)
+    people = [p.id for p in await guard.people_seen(company.id)]
+    view = await request.app[HUB].crm_side.view.company_overview(company.id, people)
     return out(visible_timeline(guard, view))
 
 
@@ -228,15 +236,25 @@ def visible_timeline(guard: CrmGuard, view: dict[str, Any]) -> dict[str, Any]:
 @routes.get("/api/v1/crm/outbox")
 @requires(Role.MANAGER, Role.ADMIN)
 async def list_outbox(request: web.Request) -> web.Response:
-    status = request.query.get("status", "failed")
-    return out(
-        await request.app[HUB].crm_side.stores.outbox.list(
-            status=status or None, limit=limit_of(request)
-        )
-    )
+    """Outbox items, newest change first: a manager sees those of their audience's records
+    (found among the newest :data:`OUTBOX_SCAN` items of the status)."""
+    status = request.query.get("status", "failed") or None
+    limit = limit_of(request)
+    guard = await crm_guard(request)
+    outbox = request.app[HUB].crm_side.stores.outbox
+    if guard.scope.is_admin:
+        return out(await outbox.list(status=status, limit=limit))
+    shown: list[OutboxItem] = []
+    for skip in range(0, OUTBOX_SCAN, OUTBOX_PAGE):
+        page = await outbox.list(status=status, limit=OUTBOX_PAGE, skip=skip)
+        shown += [i for i in page if await guard.sees_outbox_item(i)]
+        if len(shown) >= limit or len(page) < OUTBOX_PAGE:
+            break
+    return out(shown[:limit])
 
 
 @routes.post("/api/v1/crm/outbox/{item_id}/retry")
 @requires(Role.MANAGER, Role.ADMIN)
 async def retry_outbox(request: web.Request) -> web.Response:
-    return out(await request.app[HUB].crm_side.drainer.retry(request.match_info["item_id"]))
+    item = await (await crm_guard(request)).outbox_item(request.match_info["item_id"])
+    return out(await request.app[HUB].crm_side.drainer.retry(item.id))

@@ -1,17 +1,21 @@
 """Who may see and change which CRM record: the inbox's audience rule, carried over.
 
-A CRM record (lead, deal, task, note, contact, company, merge) belongs to a contact (or a
-company, whose people are its contacts). The caller sees it when they see at least one
-conversation of one of those contacts (:class:`inbox.web.api.scope.Scope`, the same rule
-the inbox applies), or when they are the record's responsible operator; admins see
-everything. Changing it needs a conversation the caller may act on
-(:meth:`Scope.can_act`), or being responsible. A record outside the caller's audience
-answers 404 with the store's own message, so ids cannot be probed.
+A lead, deal, task or note is seen by its responsible operator and otherwise through the
+one relation that owns it (:mod:`inbox.domain.crm_audience`, the one rule): its contact,
+seen when the caller sees at least one of the contact's conversations
+(:class:`inbox.web.api.scope.Scope`, the same rule the inbox applies), or, only for a
+record without a contact, its company. A company is seen by its owner and through any of
+its people the caller sees, and shows only those people: a company's other people and
+their records stay hidden, however the caller came to see the company. Admins see
+everything. Changing a record needs a conversation the caller may act on
+(:meth:`Scope.can_act`), or being responsible; linking a record to another one (a contact
+to a company, a task to a deal) needs the right to change both. A record outside the
+caller's audience answers 404 with the store's own message, so ids cannot be probed.
 
 Lists are narrowed in MongoDB: the contact ids the caller can see come from ``distinct``
 over conversations (one per branch of the audience filter, indexed by team and assignee),
 their companies from ``distinct`` over contacts, and each record query runs once per
-branch (``responsible_id``, chunks of ``contact_id``/``company_id``), sorted and limited,
+branch (:func:`inbox.domain.crm_audience.record_branches`), sorted and limited,
 merged by :func:`inbox.store.crm.find_any`. A single record is checked against its
 contact's few conversations with the inbox's own predicates.
 """
@@ -25,6 +29,7 @@ from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
+from inbox.domain.crm_audience import Owned, admits, owner_of
 from inbox.domain.errors import NotFound
 from inbox.domain.models import (
     Company,
@@ -33,6 +38,7 @@ from inbox.domain.models import (
     CrmAudience,
     Deal,
     Lead,
+    OutboxItem,
     Task,
 )
 from inbox.web.api.scope import Scope, scope_for
@@ -41,20 +47,22 @@ from inbox.web.keys import HUB
 from inbox.wiring import Hub
 
 
-class Owned(Protocol):
-    """A CRM record that belongs to a contact or a company and has a responsible operator."""
+class Record(Owned, Protocol):
+    """A lead, deal or task: owned by a contact or a company, with a responsible operator."""
 
     @property
     def id(self) -> str: ...
     @property
-    def contact_id(self) -> str | None: ...
-    @property
-    def company_id(self) -> str | None: ...
-    @property
     def responsible_id(self) -> str | None: ...
 
 
-R = TypeVar("R", bound=Owned)
+R = TypeVar("R", bound=Record)
+
+
+@dataclass(frozen=True)
+class _Ref:
+    contact_id: str | None
+    company_id: str | None
 
 
 def _missing(what: str, record_id: str) -> NotFound:
@@ -87,11 +95,29 @@ class CrmGuard:
         check = self.scope.can_act if act else self.scope.can_see
         return any(check(c) for c in found)
 
-    async def people_of(self, company_id: str | None) -> list[str]:
-        if company_id is None:
-            return []
-        crm_contacts = self.hub.crm_side.stores.crm_contacts
-        return [c.id for c in await crm_contacts.by_company(company_id)]
+    async def sees_contact(self, contact_id: str, *, act: bool = False) -> bool:
+        """A contact is seen through its conversations (and those of contacts merged in)."""
+        if self.scope.is_admin:
+            return True
+        absorbed = await self.hub.crm_side.stores.crm_contacts.absorbed_into(contact_id)
+        return await self.reaches([contact_id, *absorbed], act=act)
+
+    async def sees_company(self, company: Company, *, act: bool = False) -> bool:
+        """A company is seen by its owner and through any of its people that is seen."""
+        if self.scope.is_admin or (company.owner_id is not None and company.owner_id == self.me):
+            return True
+        return bool(await self.people_seen(company.id, act=act))
+
+    async def people_seen(self, company_id: str, *, act: bool = False) -> list[Contact]:
+        """The company's people the caller sees: never the others, so a company shared by
+        several teams (or one the caller linked a contact to) reveals only the caller's."""
+        people = await self.hub.crm_side.stores.crm_contacts.by_company(company_id)
+        if self.scope.is_admin or not people:
+            return people
+        found = await self.hub.crm_side.stores.crm_contacts.conversations_of([p.id for p in people])
+        check = self.scope.can_act if act else self.scope.can_see
+        seen = {c.contact_id for c in found if check(c)}
+        return [p for p in people if p.id in seen]
 
     async def allows(
         self,
@@ -101,13 +127,21 @@ class CrmGuard:
         responsible_id: str | None = None,
         act: bool = False,
     ) -> bool:
+        """The audience rule of :mod:`inbox.domain.crm_audience` for one record: its
+        responsible operator, else its contact, else (only without a contact) its company."""
         if self.scope.is_admin or (responsible_id is not None and responsible_id == self.me):
             return True
-        ids = [contact_id] if contact_id else []
-        if contact_id:
-            ids += await self.hub.crm_side.stores.crm_contacts.absorbed_into(contact_id)
-        ids += await self.people_of(company_id)
-        return bool(ids) and await self.reaches(ids, act=act)
+        owner = owner_of(_Ref(contact_id, company_id))
+        if owner is None:
+            return False
+        kind, owner_id = owner
+        if kind == "contact":
+            return await self.sees_contact(owner_id, act=act)
+        try:
+            company = await self.hub.crm_side.stores.companies.get(owner_id)
+        except NotFound:
+            return False
+        return await self.sees_company(company, act=act)
 
     # ------------------------------------------------------------ records (404 outside)
 
@@ -136,13 +170,13 @@ class CrmGuard:
             contact = await self.hub.contacts.get(contact_id)
         except NotFound:
             raise _missing("contact", contact_id) from None
-        if not await self.allows(contact_id=contact.id, act=act):
+        if not await self.sees_contact(contact.id, act=act):
             raise _missing("contact", contact_id)
         return contact
 
     async def company(self, company_id: str, *, act: bool = False) -> Company:
         company = await self.hub.crm_side.stores.companies.get(company_id)
-        if not await self.allows(company_id=company.id, responsible_id=company.owner_id, act=act):
+        if not await self.sees_company(company, act=act):
             raise _missing("company", company_id)
         return company
 
@@ -154,6 +188,35 @@ class CrmGuard:
         ):
             raise _missing("merge", merge_id)
         return record
+
+    async def sees_outbox_item(self, item: OutboxItem) -> bool:
+        """An outbox item belongs to the audience of the record it pushes (a comment's, of
+        its conversation); one whose record is gone is the admins' alone. Judged against
+        the caller's list audience with :func:`~inbox.domain.crm_audience.admits`, so a
+        list of items costs one read per item, not one per relation."""
+        audience = await self.audience()
+        if audience is None:
+            return True
+        stores = self.hub.crm_side.stores
+        with suppress(NotFound):
+            if item.entity == "lead":
+                return admits(audience, await stores.leads.get(item.entity_id))
+            if item.entity == "deal":
+                return admits(audience, await stores.deals.get(item.entity_id))
+            if item.entity == "contact":
+                return item.entity_id in audience.contact_ids
+            if item.entity == "company":
+                company = await stores.companies.get(item.entity_id)
+                return company.id in audience.company_ids or company.owner_id == self.me
+            if item.conversation_id is not None:
+                return self.scope.can_see(await self.hub.conversations.get(item.conversation_id))
+        return False
+
+    async def outbox_item(self, item_id: str) -> OutboxItem:
+        item = await self.hub.crm_side.stores.outbox.get(item_id)
+        if not await self.sees_outbox_item(item):
+            raise _missing("outbox_item", item_id)
+        return item
 
     async def targets(
         self,

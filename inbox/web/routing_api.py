@@ -3,6 +3,10 @@
     GET   /api/v1/lines/{line_id}/routing          rules, business hours, time zone
     PATCH /api/v1/lines/{line_id}/routing          change any of them (partial)
     GET   /api/v1/routing/queue?limit=N            conversations waiting for an operator
+
+A manager reaches only the lines of their teams (another line answers 404, like an unknown
+id), may not move a line to another team, and sees the queue of their teams; admins reach
+everything.
     POST  /api/v1/routing/reconcile                rebuild Redis counters from MongoDB
 
 Claims, transfers, manager assignment, presence and heartbeats are the operator inbox's
@@ -19,9 +23,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aiohttp import web
 from pydantic import ValidationError
 
-from inbox.domain.errors import ValidationFailed
+from inbox.domain.errors import NotFound, ValidationFailed
 from inbox.domain.models import BusinessHours, Line, Role, RoutingRules
-from inbox.web.auth import requires
+from inbox.web.api.scope import Scope, scope_for
+from inbox.web.auth import current_operator, requires
 from inbox.web.keys import HUB
 
 routes = web.RouteTableDef()
@@ -82,10 +87,21 @@ def patched(line: Line, body: dict[str, Any]) -> Line:
     )
 
 
+async def managed_line(request: web.Request) -> tuple[Scope, Line]:
+    """The line when the caller manages its team; 404 otherwise, like an unknown id."""
+    hub = request.app[HUB]
+    scope = await scope_for(hub, current_operator(request))
+    line_id = request.match_info["line_id"]
+    line = await hub.lines.get(line_id)
+    if not scope.manages(line.routing.team_id):
+        raise NotFound(f"line {line_id} not found", code="line_not_found")
+    return scope, line
+
+
 @routes.get("/api/v1/lines/{line_id}/routing")
 @requires(*MANAGERS)
 async def get_routing(request: web.Request) -> web.Response:
-    line = await request.app[HUB].lines.get(request.match_info["line_id"])
+    _, line = await managed_line(request)
     return web.json_response(routing_view(line))
 
 
@@ -93,9 +109,16 @@ async def get_routing(request: web.Request) -> web.Response:
 @requires(*MANAGERS)
 async def patch_routing(request: web.Request) -> web.Response:
     hub = request.app[HUB]
-    line = await hub.lines.get(request.match_info["line_id"])
+    scope, line = await managed_line(request)
     updated = patched(line, await _body(request))
     team = updated.routing.team_id
+    if team != line.routing.team_id and not scope.manages(team):
+        # A manager may not hand their line (and its conversations) to another team.
+        if team is None:
+            raise ValidationFailed(
+                "the line must stay with one of your teams", code="team_required"
+            )
+        raise NotFound(f"team {team} not found", code="team_not_found")
     if team and team != line.routing.team_id:
         await hub.teams.get(team)  # 404 for an unknown team
     if updated != line:
@@ -110,7 +133,20 @@ async def get_queue(request: web.Request) -> web.Response:
         limit = max(1, min(500, int(request.query.get("limit", "100"))))
     except ValueError as e:
         raise ValidationFailed("limit must be a number", code="bad_limit") from e
-    queue = await request.app[HUB].router.queue(limit=limit)
+    hub = request.app[HUB]
+    scope = await scope_for(hub, current_operator(request))
+    if scope.is_admin:
+        queue = await hub.router.queue(limit=limit)
+    else:
+        # The queues of the manager's teams' lines and of the shared lines of no team,
+        # narrowed to what they see (one transferred to another team has left it).
+        lines = [
+            line.id
+            for line in await hub.lines.list()
+            if line.routing.team_id is None or scope.manages(line.routing.team_id)
+        ]
+        queued = await hub.conversations.queue(line_ids=lines, limit=limit) if lines else []
+        queue = [c for c in queued if scope.can_see(c)]
     return web.json_response({"conversations": [c.model_dump(mode="json") for c in queue]})
 
 

@@ -1,12 +1,13 @@
 """Record lists narrowed to an audience: one query per branch (responsible, chunks of
-contact and company ids), merged in sort order, limited, without duplicates."""
+contact and company ids), merged in sort order, limited, without duplicates; the list
+filter and the in-memory predicate of :mod:`inbox.domain.crm_audience` agree."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from inbox.domain.crm_audience import IN_CHUNK, admits
 from inbox.domain.models import CrmAudience, Lead, LeadStatus
-from inbox.store.crm import IN_CHUNK
 from inbox.wiring import Hub
 
 
@@ -34,14 +35,18 @@ async def test_lead_list_merges_branches_across_chunks_in_order(hub: Hub) -> Non
     l1 = await lead(1, "c-first")
     l2 = await lead(2, "c-second", status=LeadStatus.IN_PROGRESS)
     l3 = await lead(3, "c-hidden", responsible_id="me")  # mine: visible by responsibility
-    l4 = await lead(4, "c-company", company_id="co-1")  # visible through its company
+    # A company seen does not show its other people's leads (issue 18: a company is shared).
+    l4 = await lead(4, "c-company", company_id="co-1")
     await lead(5, "c-hidden")  # someone else's customer
     l6 = await lead(6, "c-first", responsible_id="me")  # matches two branches: listed once
     audience = CrmAudience(operator_id="me", contact_ids=contact_ids, company_ids=("co-1",))
 
     listed = await leads.list(audience=audience)
-    assert [x.id for x in listed] == [l6.id, l4.id, l3.id, l2.id, l1.id]
-    assert [x.id for x in await leads.list(audience=audience, limit=2)] == [l6.id, l4.id]
+    assert [x.id for x in listed] == [l6.id, l3.id, l2.id, l1.id]
+    every = await leads.list()
+    assert {x.id for x in every if admits(audience, x)} == {x.id for x in listed}
+    assert l4.id in {x.id for x in every}
+    assert [x.id for x in await leads.list(audience=audience, limit=2)] == [l6.id, l3.id]
     # Other filters still apply within each branch.
     assert [x.id for x in await leads.list(audience=audience, status="in_progress")] == [l2.id]
     assert [x.id for x in await leads.list(audience=audience, responsible_id="me")] == [
@@ -69,8 +74,27 @@ async def test_companies_and_tasks_by_audience(hub: Hub) -> None:
         contact_id="c-1",
     )
     await side.tasks.add(title="hidden", due_at=due, responsible_id="you", created_by="you")
-    audience = CrmAudience(operator_id="me", contact_ids=("c-1",))
-    assert [t.id for t in await side.stores.tasks.list(audience=audience)] == [mine.id, theirs.id]
+    on_company = await side.tasks.add(
+        title="company's",
+        due_at=due + timedelta(hours=2),
+        responsible_id="you",
+        created_by="you",
+        company_id=globex.id,
+    )
+    other_person = await side.tasks.add(
+        title="other person's",
+        due_at=due,
+        responsible_id="you",
+        created_by="you",
+        contact_id="c-2",
+        company_id=globex.id,
+    )
+    audience = CrmAudience(operator_id="me", contact_ids=("c-1",), company_ids=(globex.id,))
+    listed = await side.stores.tasks.list(audience=audience)
+    assert [t.id for t in listed] == [mine.id, theirs.id, on_company.id]
+    every = await side.stores.tasks.list()
+    assert {t.id for t in every if admits(audience, t)} == {t.id for t in listed}
+    assert other_person.id not in {t.id for t in listed}
     assert [
         t.id for t in await side.stores.tasks.list(responsible_id="you", audience=audience)
-    ] == [theirs.id]
+    ] == [theirs.id, on_company.id]

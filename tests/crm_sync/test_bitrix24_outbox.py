@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
@@ -23,36 +21,6 @@ from inbox.web.app import build_app
 from inbox.wiring import Hub, open_hub
 from tests.conftest import existing_hub
 from tests.helpers import api_body, make_line, operator_with_token, post_api
-
-
-@pytest.fixture
-async def portal() -> AsyncIterator[FakeBitrix24]:
-    fake = FakeBitrix24()
-    await fake.start()
-    yield fake
-    await fake.close()
-
-
-@pytest.fixture
-def b24_settings(settings: Settings, portal: FakeBitrix24) -> Settings:
-    crm = CrmSettings(
-        bitrix24=Bitrix24Settings(webhook_url=SecretStr(portal.webhook_url), max_wait_s=0.5)
-    )
-    return settings.model_copy(update={"crm": crm})
-
-
-@pytest.fixture
-async def b24hub(b24_settings: Settings, clock: FrozenClock) -> AsyncIterator[Hub]:
-    async with open_hub(b24_settings, clock=clock) as opened:
-        yield opened
-        await opened.db.client.drop_database(b24_settings.mongo_db)
-
-
-@pytest.fixture
-async def b24client(b24hub: Hub) -> AsyncIterator[TestClient[web.Request, web.Application]]:
-    app = build_app(b24hub.settings, existing_hub(b24hub))
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
 
 
 async def new_deal(client: TestClient, hub: Hub, message_id: str = "m-1", user: str = "u-1") -> str:  # type: ignore[type-arg]

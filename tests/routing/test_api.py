@@ -13,8 +13,10 @@ Client = TestClient  # type: ignore[type-arg]
 
 
 async def test_managers_read_and_patch_routing(client: Client, hub: Hub) -> None:
-    line = await routed_line(hub, max_hops=2)
-    _, boss = await operator_with_token(hub, "boss", Role.MANAGER)
+    # Managers configure the lines of their teams (issue 18: others answer 404).
+    sales = await add_team(hub, "sales")
+    line = await routed_line(hub, max_hops=2, team_id=sales.id)
+    _, boss = await operator_with_token(hub, "boss", Role.MANAGER, teams=(sales.id,))
     url = f"/api/v1/lines/{line.id}/routing"
     resp = await client.patch(
         url,

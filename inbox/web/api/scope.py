@@ -54,6 +54,14 @@ class Scope:
             ]
         }
 
+    def manages(self, team_id: str | None) -> bool:
+        """Whether the caller may configure what belongs to this team (a line's routing, its
+        queue): admins anything, managers their own teams only (a line of no team is the
+        admins')."""
+        if self.is_admin:
+            return True
+        return self.is_manager and team_id is not None and team_id in self.operator.teams
+
     def sees(self, team_id: str | None, assignee_id: str | None) -> bool:
         me = self.operator.id
         if self.is_admin or assignee_id == me:
@@ -80,7 +88,13 @@ class Scope:
         if event.get("type") == "presence":
             return True
         if event.get("conversation_id") is None:
-            return self.is_admin or self.is_manager
+            # No conversation (a contact's update, a record without one): admins, the
+            # managers of the team it names (one naming no team is the admins' alone), and
+            # the operator it is addressed to (a task reminder).
+            assignee = event.get("assignee_id")
+            return self.manages(event.get("team_id")) or (
+                assignee is not None and assignee == self.operator.id
+            )
         if self.sees(event.get("team_id"), event.get("assignee_id")):
             return True
         # A conversation taken away from someone: they must see it leave their list.
