@@ -29,6 +29,7 @@ from inbox.domain.ports import Connector, CredentialStore, CrmView, ExternalCrm,
 from inbox.services.files import AttachmentFetcher
 from inbox.services.ingest import Ingest
 from inbox.services.outbound import Replier, Sender
+from inbox.services.rejections import WebhookRejections
 from inbox.settings import Settings
 from inbox.store.canned import MongoCannedRepository
 from inbox.store.contacts import MongoContactRepository
@@ -51,6 +52,7 @@ from inbox.store.messages import MongoMessageRepository
 from inbox.store.mongo import Database, check_server, ensure_indexes, make_client
 from inbox.store.operators import MongoOperatorRepository, MongoTeamRepository
 from inbox.store.presence import MongoAccountOwners, MongoPresenceRepository
+from inbox.store.rejected import MongoRejectedWebhooks
 from inbox.store.sessions import RedisLoginLimiter, RedisSessionStore
 from inbox.store.tokens import MongoTokenRepository
 from routing.router import Router as RedisRouter
@@ -189,6 +191,7 @@ class Hub:
     canned: MongoCannedRepository
     sessions: RedisSessionStore
     login_limiter: RedisLoginLimiter
+    rejections: WebhookRejections
     routing: RedisRouter | None = None  # the concrete router, for its worker jobs and tools
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -330,6 +333,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
                 settings.ui.login_max_attempts,
                 settings.ui.login_window_s,
             ),
+            rejections=WebhookRejections(log=MongoRejectedWebhooks(db), clock=clock),
         )
         hub.ingest.add_hook(attachments)  # after the router: downloads never delay routing
         try:

@@ -13,7 +13,13 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from inbox.domain.events import Event, MessageStored
-from inbox.domain.inbound import ContactUpdate, InboundMessage, WebhookRequest, WebhookResult
+from inbox.domain.inbound import (
+    ContactUpdate,
+    InboundMessage,
+    RejectedWebhook,
+    WebhookRequest,
+    WebhookResult,
+)
 from inbox.domain.models import (
     Attachment,
     ChannelKind,
@@ -78,6 +84,10 @@ class ContactRepository(Protocol):
         """Consume an identity's ``pending_source`` if it is still ``source``."""
         ...
 
+    async def discard_if_unused(self, contact_id: str) -> bool:
+        """Delete a contact no conversation refers to (undoing a failed first message)."""
+        ...
+
 
 class ConversationRepository(Protocol):
     async def thread(
@@ -90,6 +100,10 @@ class ConversationRepository(Protocol):
         subject: str | None = None,
     ) -> ThreadResult:
         """The open conversation of this contact on this line; reopen or create as needed."""
+        ...
+
+    async def discard_if_empty(self, conversation_id: str) -> bool:
+        """Delete a conversation that never got a message (undoing a failed first message)."""
         ...
 
     async def get(self, conversation_id: str) -> Conversation: ...
@@ -325,6 +339,14 @@ class FileSource(Protocol):
 class ConnectorRegistry(Protocol):
     def get(self, kind: ChannelKind) -> Connector: ...
     def kinds(self) -> Sequence[ChannelKind]: ...
+
+
+class RejectedWebhookLog(Protocol):
+    """Where signed webhooks we refused are recorded (reason, size, hash; no content)."""
+
+    async def record(self, rejection: RejectedWebhook) -> None:
+        """Keep one record per line and body hash; a replay counts up."""
+        ...
 
 
 class IngestHook(Protocol):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -29,7 +29,7 @@ from inbox.domain.events import (
     status_event,
 )
 from inbox.domain.inbound import ContactUpdate, Ignored, InboundEvent, InboundMessage, StatusUpdate
-from inbox.domain.models import DeliveryStatus, Direction, Line, Message
+from inbox.domain.models import Contact, DeliveryStatus, Direction, Line, Message
 from inbox.domain.ports import (
     ContactRepository,
     ConversationRepository,
@@ -90,11 +90,12 @@ class Ingest:
         out = Persisted()
         for event in events:
             if isinstance(event, InboundMessage):
-                await self._persist_message(line, event, out)
+                # Every connector's messages get the platform's own limits here, in one place.
+                await self._persist_message(line, event.fit(line.kind), out)
             elif isinstance(event, StatusUpdate):
                 await self._persist_status(line, event, out)
             elif isinstance(event, ContactUpdate):
-                await self._persist_contact(line, event, out)
+                await self._persist_contact(line, event.fit(line.kind), out)
             elif isinstance(event, Ignored):
                 out.ignored += 1
                 log.info("event_ignored", line_id=line.id, reason=event.reason, kind=event.kind)
@@ -137,7 +138,13 @@ class Ingest:
                 sent_at=inbound.sent_at,
                 edited_at=inbound.edited_at,
             )
-            stored, inserted = await self._messages.insert(message)
+            try:
+                stored, inserted = await self._messages.insert(message)
+            except Exception:
+                # Nothing half-made: a contact and conversation made for this message alone
+                # would sit in the queue, empty, and be assigned to an operator.
+                await self._undo(thread.conversation.id, thread.created, contact, now)
+                raise
             if thread.woken:  # set once, by the delivery that woke it (also if it lost a race)
                 woken = thread.conversation
                 out.events.append(conversation_event("conversation.status", woken, now))
@@ -173,6 +180,17 @@ class Ingest:
                 return
             existing = stored  # lost a race with a concurrent delivery of the same message
         await self._on_duplicate(line, inbound, existing, out)
+
+    async def _undo(
+        self, conversation_id: str, created: bool, contact: Contact, now: datetime
+    ) -> None:
+        try:
+            if created:
+                await self._conversations.discard_if_empty(conversation_id)
+            if contact.created_at == now:  # made by this delivery (the clock is per request)
+                await self._contacts.discard_if_unused(contact.id)
+        except Exception:  # the store is failing anyway: the platform's retry reuses them
+            log.exception("ingest_undo_failed", conversation_id=conversation_id)
 
     async def _on_duplicate(
         self, line: Line, inbound: InboundMessage, existing: Message, out: Persisted

@@ -12,7 +12,7 @@ from inbox.domain.ids import new_id
 from inbox.domain.inbound import ContactUpdate, InboundMessage
 from inbox.domain.models import ChannelIdentity, Contact, Line, identity_key
 from inbox.store.docs import from_doc, to_doc
-from inbox.store.mongo import Database
+from inbox.store.mongo import Database, storable
 from inbox.store.search import phone_suffixes, words
 
 _UPSERT_TRIES = 5
@@ -57,9 +57,10 @@ class MongoContactRepository:
         for _ in range(_UPSERT_TRIES):
             # update_one(upsert) rather than find_one_and_update: see ../shared/mongodb.md.
             try:
-                await self._c.update_one(
-                    {"identity_keys": key}, {"$setOnInsert": contact_doc(fresh)}, upsert=True
-                )
+                with storable("contact"):
+                    await self._c.update_one(
+                        {"identity_keys": key}, {"$setOnInsert": contact_doc(fresh)}, upsert=True
+                    )
             except DuplicateKeyError:
                 continue  # a concurrent upsert won the race; read theirs
             doc = await self._c.find_one({"identity_keys": key})
@@ -129,6 +130,14 @@ class MongoContactRepository:
                 }
             ],
         )
+
+    async def discard_if_unused(self, contact_id: str) -> bool:
+        db = self._c.database
+        if await db["conversations"].find_one({"contact_id": contact_id}) or await db[
+            "messages"
+        ].find_one({"sender_id": contact_id}):
+            return False
+        return (await self._c.delete_one({"_id": contact_id})).deleted_count == 1
 
     async def list(self, limit: int = 100) -> list[Contact]:
         cursor = self._c.find({"merged_into": None}).sort("_id", -1).limit(limit)
