@@ -18,6 +18,7 @@ import structlog
 from redis.asyncio import Redis
 
 from connectors.api import ApiConnector
+from connectors.safefetch import FetchPolicy, SafeFetcher, policy_from
 from connectors.telegram import TelegramConnector
 from connectors.viber import ViberConnector
 from crm_sync.bitrix24 import Bitrix24Client, Bitrix24Config, Bitrix24Crm
@@ -92,13 +93,17 @@ class Connectors:
                 await close()
 
 
-def build_connectors(session: aiohttp.ClientSession, files: FileStore | None = None) -> Connectors:
+def build_connectors(
+    session: aiohttp.ClientSession,
+    files: FileStore | None = None,
+    media: FetchPolicy | None = None,
+) -> Connectors:
     """Every channel the hub speaks. Adding a channel is one line here."""
     return Connectors(
         [
             ApiConnector(session),
             TelegramConnector(files),
-            ViberConnector(session),
+            ViberConnector(session, SafeFetcher(media)),
         ]
     )
 
@@ -241,7 +246,8 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         messages = MongoMessageRepository(db)
         publisher = RedisEventPublisher(redis, settings.redis_prefix, settings.ui.events_maxlen)
         files = GridFsFileStore(db)
-        connectors = build_connectors(http, files)
+        media = policy_from(settings.media_allow_networks, settings.media_max_bytes)
+        connectors = build_connectors(http, files, media)
         attachments = AttachmentFetcher(
             lines=lines,
             conversations=conversations,
