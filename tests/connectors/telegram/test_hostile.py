@@ -187,3 +187,12 @@ async def test_failed_message_insert_leaves_no_contact_or_conversation(
     assert status < 500
     assert await count(hub, "contacts") == 1
     assert await count(hub, "conversations") == 1
+
+
+async def test_a_replayed_rejection_counts_up_on_one_record(client: TestClient, hub: Hub) -> None:
+    line = await telegram_line(hub)
+    for _ in range(3):
+        assert (await post_telegram(client, line, b'{"update_id": "x"}')) == (200, {})
+    [entry] = await rejected(hub)
+    assert entry["count"] == 3
+    assert entry["code"] == "invalid_payload"
