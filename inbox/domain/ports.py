@@ -312,9 +312,12 @@ class SendReceipt:
 class Connector(Protocol):
     """One channel: verifies and parses its webhooks, sends replies, registers itself.
 
-    ``handle`` raises ``Unauthorized`` for a bad signature and ``ValidationFailed`` for a
-    malformed body; unknown event kinds come back as ``Ignored`` events. ``send`` raises
-    ``DeliveryError`` with ``retryable`` set by the platform's answer.
+    ``handle`` verifies first and raises ``Unauthorized`` for a bad signature, then
+    ``PayloadRejected`` (a subclass, per channel) for a body it cannot use: the webhook
+    edge records it in ``rejected_webhooks`` and answers 2xx, or ``reject_status`` when the
+    connector sets one (the API channel: 422). Decode bodies with ``connectors.jsonbody``.
+    Unknown event kinds come back as ``Ignored`` events. ``send`` raises ``DeliveryError``
+    with ``retryable`` set by the platform's answer.
     """
 
     kind: ChannelKind
