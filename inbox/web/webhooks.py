@@ -51,7 +51,13 @@ async def webhook(request: web.Request) -> web.StreamResponse:
         kind = ChannelKind(kind_name)
     except ValueError:
         raise NotFound(f"unknown channel {kind_name!r}", code="channel_not_supported") from None
-    line = await hub.lines.get(line_id)
+    try:
+        line = await hub.lines.get(line_id)
+    except InboxError:
+        raise
+    except Exception:  # a request boundary: the store is down; the platform retries
+        log.exception("webhook_line_lookup_failed", line_id=line_id)
+        return _unavailable()
     if line.kind is not kind or not line.enabled:
         raise NotFound(f"line {line_id} not found", code="line_not_found")
     outcome = "error"
@@ -75,12 +81,7 @@ async def webhook(request: web.Request) -> web.StreamResponse:
             raise
         except Exception:  # a request boundary: a store outage; the platform retries
             log.exception("webhook_not_persisted", line_id=line_id)
-            return error_response(
-                503,
-                "temporarily_unavailable",
-                "the webhook could not be stored now; retry later",
-                **{"Retry-After": str(RETRY_AFTER_S)},
-            )
+            return _unavailable()
         outcome = "duplicate" if persisted.duplicates and not persisted.stored else "ok"
     finally:
         WEBHOOKS.labels(kind.value, outcome).inc()
@@ -100,3 +101,13 @@ def _rejected(connector: object, error: PayloadRejected) -> web.Response:
     if status < 300:
         return web.json_response({}, status=status)
     return error_response(status, error.code, error.message)
+
+
+def _unavailable() -> web.Response:
+    """Not stored, not lost: the platform delivers again (all of them retry 5xx)."""
+    return error_response(
+        503,
+        "temporarily_unavailable",
+        "the webhook could not be stored now; retry later",
+        **{"Retry-After": str(RETRY_AFTER_S)},
+    )
