@@ -117,12 +117,6 @@ class Ingest:
             thread = await self._conversations.thread(
                 line, contact, now, source=inbound.source or pending, subject=inbound.subject
             )
-            if pending is not None:
-                # Like Telegram's /start payload: it names the conversation this message
-                # starts; for a conversation already open it is dropped.
-                await self._contacts.clear_pending_source(
-                    line.id, inbound.external_user_id, pending
-                )
             message = Message(
                 conversation_id=thread.conversation.id,
                 line_id=line.id,
@@ -145,6 +139,13 @@ class Ingest:
                 # would sit in the queue, empty, and be assigned to an operator.
                 await self._undo(thread.conversation.id, thread.created, contact, now)
                 raise
+            if pending is not None:
+                # Like Telegram's /start payload: it names the conversation this message
+                # starts; for a conversation already open it is dropped. Consumed only
+                # once the message is in, so a failed delivery's retry still has it.
+                await self._contacts.clear_pending_source(
+                    line.id, inbound.external_user_id, pending
+                )
             if thread.woken:  # set once, by the delivery that woke it (also if it lost a race)
                 woken = thread.conversation
                 out.events.append(conversation_event("conversation.status", woken, now))
