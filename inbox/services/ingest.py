@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import structlog
 
@@ -29,7 +29,7 @@ from inbox.domain.events import (
     status_event,
 )
 from inbox.domain.inbound import ContactUpdate, Ignored, InboundEvent, InboundMessage, StatusUpdate
-from inbox.domain.models import Contact, DeliveryStatus, Direction, Line, Message
+from inbox.domain.models import DeliveryStatus, Direction, Line, Message
 from inbox.domain.ports import (
     ContactRepository,
     ConversationRepository,
@@ -105,7 +105,7 @@ class Ingest:
         now = self._clock.now()
         existing = await self._messages.get_by_external(line.id, inbound.external_id)
         if existing is None:
-            contact = await self._contacts.upsert_identity(line, inbound, now)
+            contact, new_contact = await self._contacts.identify(line, inbound, now)
             pending = next(
                 (
                     i.pending_source
@@ -137,7 +137,7 @@ class Ingest:
             except Exception:
                 # Nothing half-made: a contact and conversation made for this message alone
                 # would sit in the queue, empty, and be assigned to an operator.
-                await self._undo(thread.conversation.id, thread.created, contact, now)
+                await self._undo(thread.conversation.id, thread.created, contact.id, new_contact)
                 raise
             if pending is not None:
                 # Like Telegram's /start payload: it names the conversation this message
@@ -182,14 +182,12 @@ class Ingest:
             existing = stored  # lost a race with a concurrent delivery of the same message
         await self._on_duplicate(line, inbound, existing, out)
 
-    async def _undo(
-        self, conversation_id: str, created: bool, contact: Contact, now: datetime
-    ) -> None:
+    async def _undo(self, conversation_id: str, created: bool, contact_id: str, new: bool) -> None:
         try:
             if created:
                 await self._conversations.discard_if_empty(conversation_id)
-            if contact.created_at == now:  # made by this delivery (the clock is per request)
-                await self._contacts.discard_if_unused(contact.id)
+            if new:
+                await self._contacts.discard_if_unused(contact_id)
         except Exception:  # the store is failing anyway: the platform's retry reuses them
             log.exception("ingest_undo_failed", conversation_id=conversation_id)
 

@@ -33,10 +33,15 @@ class MongoContactRepository:
         self._c = db["contacts"]
 
     async def upsert_identity(self, line: Line, inbound: InboundMessage, now: datetime) -> Contact:
+        return (await self.identify(line, inbound, now))[0]
+
+    async def identify(
+        self, line: Line, inbound: InboundMessage, now: datetime
+    ) -> tuple[Contact, bool]:
         key = identity_key(line.id, inbound.external_user_id)
         known = await self._c.find_one({"identity_keys": key})
         if known is not None:  # the common case: a returning customer, one read
-            return from_doc(Contact, known)
+            return from_doc(Contact, known), False
         identity = ChannelIdentity(
             line_id=line.id,
             channel=line.kind,
@@ -58,14 +63,14 @@ class MongoContactRepository:
             # update_one(upsert) rather than find_one_and_update: see ../shared/mongodb.md.
             try:
                 with storable("contact"):
-                    await self._c.update_one(
+                    result = await self._c.update_one(
                         {"identity_keys": key}, {"$setOnInsert": contact_doc(fresh)}, upsert=True
                     )
             except DuplicateKeyError:
                 continue  # a concurrent upsert won the race; read theirs
             doc = await self._c.find_one({"identity_keys": key})
             if doc is not None:
-                return from_doc(Contact, doc)
+                return from_doc(Contact, doc), result.upserted_id is not None
         raise NotFound(f"contact for identity {key} could not be stored")
 
     async def get(self, contact_id: str) -> Contact:

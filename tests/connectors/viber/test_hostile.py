@@ -101,3 +101,22 @@ async def test_text_and_names_are_cut_to_viber_limits(client: TestClient, hub: H
     other = await hub.contacts.find_by_identity(line.id, "other=")
     assert other is not None
     assert len(other.name) <= 256
+
+
+async def test_a_failed_first_message_keeps_the_deep_link_context_for_the_retry(
+    client: TestClient, hub: Hub
+) -> None:
+    line = await viber_line(hub)
+    assert (await post_viber(client, line, event("conversation_started")))[0] == 200
+    # A real server-side constraint makes the first insert fail (no patching of ours).
+    await hub.db["messages"].create_index("text", name="test_uniq_text", unique=True)
+    first = event("message_text")
+    await hub.db["messages"].insert_one({"_id": "planted", "text": first["message"]["text"]})
+    assert (await post_viber(client, line, first))[0] < 500
+    assert await count(hub, "conversations") == 0
+    await hub.db["messages"].delete_one({"_id": "planted"})
+    assert (await post_viber(client, line, first)) == (200, {})  # Viber's retry
+    stored = await hub.messages.get_by_external(line.id, str(first["message_token"]))
+    assert stored is not None
+    conversation = await hub.conversations.get(stored.conversation_id)
+    assert conversation.source == "utm_support_page"
