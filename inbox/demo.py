@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from ipaddress import ip_network
 
 import aiohttp
 import structlog
@@ -80,7 +81,13 @@ async def post_samples(base_url: str, line: Line) -> None:
                 resp.raise_for_status()
 
 
+DEMO_MEDIA_NETWORKS = [ip_network("127.0.0.0/8"), ip_network("::1/128")]
+
+
 def run_demo(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
+    # The demo's Viber fake serves media on loopback, which downloads refuse by default.
+    loopback = [*settings.media_allow_networks, *DEMO_MEDIA_NETWORKS]
+    settings = settings.model_copy(update={"media_allow_networks": loopback})
     with resolved(settings) as (ready, servers):
         bind_host = host or ready.host
         bind_port = port if port is not None else ready.port

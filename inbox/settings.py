@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -113,6 +113,13 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="Minimum log level")
     webhook_max_body: int = Field(
         default=1024 * 1024, gt=0, description="Largest webhook body accepted, in bytes"
+    )
+    media_allow_networks: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Non-public networks media downloads may reach (fakes); default none",
+    )
+    media_max_bytes: int = Field(
+        default=50 * 1024 * 1024, gt=0, description="Largest inbound media file downloaded"
     )
     secret_key: SecretStr | None = Field(
         default=None, description="Signs session cookies; unset: a random key per start"

@@ -18,6 +18,7 @@ import structlog
 from redis.asyncio import Redis
 
 from connectors.api import ApiConnector
+from connectors.safefetch import FetchPolicy, SafeFetcher, policy_from
 from connectors.telegram import TelegramConnector
 from connectors.viber import ViberConnector
 from crm_sync.bitrix24 import Bitrix24Client, Bitrix24Config, Bitrix24Crm
@@ -29,6 +30,7 @@ from inbox.domain.ports import Connector, CredentialStore, CrmView, ExternalCrm,
 from inbox.services.files import AttachmentFetcher
 from inbox.services.ingest import Ingest
 from inbox.services.outbound import Replier, Sender
+from inbox.services.rejections import WebhookRejections
 from inbox.settings import Settings
 from inbox.store.canned import MongoCannedRepository
 from inbox.store.contacts import MongoContactRepository
@@ -51,6 +53,7 @@ from inbox.store.messages import MongoMessageRepository
 from inbox.store.mongo import Database, check_server, ensure_indexes, make_client
 from inbox.store.operators import MongoOperatorRepository, MongoTeamRepository
 from inbox.store.presence import MongoAccountOwners, MongoPresenceRepository
+from inbox.store.rejected import MongoRejectedWebhooks
 from inbox.store.sessions import RedisLoginLimiter, RedisSessionStore
 from inbox.store.tokens import MongoTokenRepository
 from routing.router import Router as RedisRouter
@@ -90,13 +93,17 @@ class Connectors:
                 await close()
 
 
-def build_connectors(session: aiohttp.ClientSession, files: FileStore | None = None) -> Connectors:
+def build_connectors(
+    session: aiohttp.ClientSession,
+    files: FileStore | None = None,
+    media: FetchPolicy | None = None,
+) -> Connectors:
     """Every channel the hub speaks. Adding a channel is one line here."""
     return Connectors(
         [
             ApiConnector(session),
             TelegramConnector(files),
-            ViberConnector(session),
+            ViberConnector(session, SafeFetcher(media)),
         ]
     )
 
@@ -189,6 +196,7 @@ class Hub:
     canned: MongoCannedRepository
     sessions: RedisSessionStore
     login_limiter: RedisLoginLimiter
+    rejections: WebhookRejections
     routing: RedisRouter | None = None  # the concrete router, for its worker jobs and tools
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -238,7 +246,8 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         messages = MongoMessageRepository(db)
         publisher = RedisEventPublisher(redis, settings.redis_prefix, settings.ui.events_maxlen)
         files = GridFsFileStore(db)
-        connectors = build_connectors(http, files)
+        media = policy_from(settings.media_allow_networks, settings.media_max_bytes)
+        connectors = build_connectors(http, files, media)
         attachments = AttachmentFetcher(
             lines=lines,
             conversations=conversations,
@@ -330,6 +339,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
                 settings.ui.login_max_attempts,
                 settings.ui.login_window_s,
             ),
+            rejections=WebhookRejections(log=MongoRejectedWebhooks(db), clock=clock),
         )
         hub.ingest.add_hook(attachments)  # after the router: downloads never delay routing
         try:

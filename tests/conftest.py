@@ -41,6 +41,7 @@ def settings(servers: EmbeddedServers, tmp_path: Path) -> Settings:
         mongo_db=f"test_{tag}",
         redis_prefix=f"t{tag}:",
         data_dir=tmp_path / "data",
+        media_allow_networks=["127.0.0.0/8"],  # the fake platforms serve media on loopback
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -16,6 +16,9 @@ from inbox.domain.ports import OutboundTarget, SendReceipt
 
 class ApiConnector:
     kind = ChannelKind.API
+    # The caller is a developer's system, not a platform that retries for hours: a refused
+    # body gets 422 with the reason (it is also recorded in rejected_webhooks).
+    reject_status = 422
 
     def __init__(self, session: aiohttp.ClientSession) -> None:
         self._session = session

@@ -1,12 +1,12 @@
 """Errors of the API channel (all map onto the domain's tree)::
 
-ApiChannelError (ValidationFailed)   malformed or invalid JSON body
+ApiChannelError (PayloadRejected)   malformed or invalid JSON body
 """
 
 from __future__ import annotations
 
-from inbox.domain.errors import ValidationFailed
+from inbox.domain.errors import PayloadRejected
 
 
-class ApiChannelError(ValidationFailed):
+class ApiChannelError(PayloadRejected):
     code = "invalid_payload"

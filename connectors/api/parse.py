@@ -12,13 +12,13 @@ Body shape (``type`` defaults to ``message``)::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from connectors import jsonbody
 from connectors.api.errors import ApiChannelError
 from inbox.domain.inbound import Ignored, InboundEvent, InboundMessage, StatusUpdate
 from inbox.domain.models import Attachment, AttachmentKind, DeliveryStatus
@@ -107,9 +107,9 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], InboundEvent]] = {
 def parse_body(body: bytes) -> InboundEvent:
     """One event from a request body; raises ``ApiChannelError`` with a clear message."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ApiChannelError(f"body is not valid JSON: {e}", code="invalid_json") from e
+        data = jsonbody.loads(body)
+    except jsonbody.BodyError as e:
+        raise ApiChannelError(str(e), code=e.code) from e
     if not isinstance(data, dict):
         raise ApiChannelError("body must be a JSON object", code="invalid_json")
     kind = data.get("type", "message")

@@ -1,6 +1,6 @@
 """Errors of the Telegram channel, and the translation of aiogram's errors::
 
-TelegramPayloadError (ValidationFailed)   the webhook body is not a Telegram update
+TelegramPayloadError (PayloadRejected)   the webhook body is not a Telegram update
 TelegramSetupError   (ValidationFailed)   getMe/setWebhook refused (bad token, bad URL)
 
 Bot API errors on send become ``DeliveryError`` (see ``send.delivery_error``).
@@ -8,10 +8,10 @@ Bot API errors on send become ``DeliveryError`` (see ``send.delivery_error``).
 
 from __future__ import annotations
 
-from inbox.domain.errors import ValidationFailed
+from inbox.domain.errors import PayloadRejected, ValidationFailed
 
 
-class TelegramPayloadError(ValidationFailed):
+class TelegramPayloadError(PayloadRejected):
     code = "invalid_payload"
 
 

@@ -11,13 +11,13 @@ Message ids are unique per chat only, so the external id is ``"{chat_id}:{messag
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from connectors import jsonbody
 from connectors.telegram.errors import TelegramPayloadError
 from inbox.domain.inbound import ContactUpdate, Ignored, InboundEvent, InboundMessage
 from inbox.domain.models import Attachment, AttachmentKind
@@ -239,10 +239,10 @@ def message_events(msg: RawMessage, *, edited: bool) -> tuple[InboundEvent, ...]
         source=None if edited else start_payload(msg.text),
     )
     events: list[InboundEvent] = [inbound]
-    if phone:
+    if inbound.phone:
         # A contact card of the customer's own number fills the contact's phone even when
         # the contact existed before (a new contact gets it from the message itself).
-        events.append(ContactUpdate(external_user_id=str(sender.id), phone=phone))
+        events.append(ContactUpdate(external_user_id=str(sender.id), phone=inbound.phone))
     return tuple(events)
 
 
@@ -281,9 +281,9 @@ def update_kind(update: dict[str, Any]) -> str:
 def parse_update(body: bytes) -> tuple[InboundEvent, ...]:
     """The events of one webhook body; raises ``TelegramPayloadError`` when malformed."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise TelegramPayloadError(f"body is not valid JSON: {e}", code="invalid_json") from e
+        data = jsonbody.loads(body)
+    except jsonbody.BodyError as e:
+        raise TelegramPayloadError(str(e), code=e.code) from e
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         raise TelegramPayloadError("body is not a Telegram update (no update_id)")
     kind = update_kind(data)

@@ -7,11 +7,12 @@ from typing import Any
 import aiohttp
 import structlog
 
+from connectors.safefetch import FetchRefused, SafeFetcher
 from connectors.signing import verify
 from connectors.viber.config import EVENT_TYPES, SIGNATURE_HEADER, ViberLineConfig
 from connectors.viber.errors import ViberSetupError
 from connectors.viber.parse import parse_callback
-from connectors.viber.send import TIMEOUT, call, send_message
+from connectors.viber.send import call, send_message
 from inbox.domain.errors import DeliveryError, Unauthorized
 from inbox.domain.inbound import WebhookRequest, WebhookResult
 from inbox.domain.models import Attachment, ChannelKind, Line, Message
@@ -19,15 +20,15 @@ from inbox.domain.ports import OutboundTarget, SendReceipt
 
 log = structlog.get_logger(__name__)
 
-MAX_DOWNLOAD = 50 * 1024 * 1024
 UNANSWERED_RETRY_S = 600.0
 
 
 class ViberConnector:
     kind = ChannelKind.VIBER
 
-    def __init__(self, session: aiohttp.ClientSession) -> None:
+    def __init__(self, session: aiohttp.ClientSession, media: SafeFetcher | None = None) -> None:
         self._session = session
+        self._media = media or SafeFetcher()  # public addresses only unless told otherwise
 
     async def handle(self, line: Line, request: WebhookRequest) -> WebhookResult:
         config = ViberLineConfig.from_line(line)
@@ -84,22 +85,28 @@ class ViberConnector:
         return line.model_copy(update={"settings": settings})
 
     async def fetch_file(self, line: Line, attachment: Attachment) -> bytes | None:
-        """Download a media URL (Viber's expire after an hour, so this runs soon)."""
+        """Download a media URL (Viber's expire after an hour, so this runs soon).
+
+        The URL comes from the callback body: it is fetched only under the media policy
+        (public addresses, bounded size; see ``connectors.safefetch``)."""
         if not attachment.url:
             return None
         try:
-            async with self._session.get(attachment.url, timeout=TIMEOUT) as resp:
-                if resp.status >= 500 or resp.status == 429:
-                    raise DeliveryError(f"media download: HTTP {resp.status}", retryable=True)
-                if resp.status >= 400:
-                    raise DeliveryError(
-                        f"media download: HTTP {resp.status} (the link may have expired)",
-                        retryable=False,
-                    )
-                if resp.content_length is not None and resp.content_length > MAX_DOWNLOAD:
-                    raise DeliveryError("the file is too large to keep", retryable=False)
-                return await resp.read()
+            fetched = await self._media.get(attachment.url)
+        except FetchRefused as e:
+            raise DeliveryError(f"media download refused: {e}", retryable=False) from e
         except (aiohttp.ClientError, TimeoutError) as e:
             raise DeliveryError(
                 f"media download failed: {e or type(e).__name__}", retryable=True
             ) from e
+        if fetched.status >= 500 or fetched.status == 429:
+            raise DeliveryError(f"media download: HTTP {fetched.status}", retryable=True)
+        if fetched.status >= 300:
+            raise DeliveryError(
+                f"media download: HTTP {fetched.status} (the link may have expired)",
+                retryable=False,
+            )
+        return fetched.body
+
+    async def aclose(self) -> None:
+        await self._media.aclose()

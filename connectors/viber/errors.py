@@ -1,6 +1,6 @@
 """Errors of the Viber channel and the meaning of Viber's ``status`` codes::
 
-ViberPayloadError (ValidationFailed)   the callback body is not a Viber event
+ViberPayloadError (PayloadRejected)   the callback body is not a Viber event
 ViberSetupError   (ValidationFailed)   set_webhook refused (bad token, webhook unreachable)
 
 Viber answers HTTP 200 with a non-zero ``status`` on failure; :func:`delivery_error` maps
@@ -9,10 +9,10 @@ each code to a retryable or permanent ``DeliveryError``.
 
 from __future__ import annotations
 
-from inbox.domain.errors import DeliveryError, ValidationFailed
+from inbox.domain.errors import DeliveryError, PayloadRejected, ValidationFailed
 
 
-class ViberPayloadError(ValidationFailed):
+class ViberPayloadError(PayloadRejected):
     code = "invalid_payload"
 
 

@@ -7,7 +7,6 @@ its decimal string, never a float. Timestamps are milliseconds. Receipts (``deli
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from connectors import jsonbody
 from connectors.viber.errors import ViberPayloadError
 from inbox.domain.inbound import ContactUpdate, Ignored, InboundEvent, InboundMessage, StatusUpdate
 from inbox.domain.models import Attachment, AttachmentKind, DeliveryStatus
@@ -243,9 +243,9 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], Parsed]] = {
 def parse_callback(body: bytes) -> Parsed:
     """The events of one callback body; raises ``ViberPayloadError`` when malformed."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ViberPayloadError(f"body is not valid JSON: {e}", code="invalid_json") from e
+        data = jsonbody.loads(body)
+    except jsonbody.BodyError as e:
+        raise ViberPayloadError(str(e), code=e.code) from e
     if not isinstance(data, dict) or not isinstance(data.get("event"), str):
         raise ViberPayloadError("body is not a Viber callback (no event)")
     kind = data["event"]

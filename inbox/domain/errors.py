@@ -4,6 +4,8 @@ InboxError
 ├── NotFound               (404)
 ├── Conflict               (409)
 ├── ValidationFailed       (422)
+│   └── PayloadRejected    a signed webhook we cannot store: recorded, and acknowledged
+│                          to platforms that retry (see ``inbox.web.webhooks``)
 ├── Unauthorized           (401)  bad or missing credentials, bad webhook signature
 ├── Forbidden              (403)
 ├── PayloadTooLarge        (413)
@@ -42,6 +44,14 @@ class Conflict(InboxError):
 class ValidationFailed(InboxError):
     status = 422
     code = "validation_failed"
+
+
+class PayloadRejected(ValidationFailed):
+    """A correctly signed webhook body that cannot become stored data (malformed JSON,
+    nesting, a field beyond what the store holds). Retrying cannot help, so the webhook
+    edge records it and answers as the channel's connector says (2xx for platforms)."""
+
+    code = "payload_rejected"
 
 
 class Unauthorized(InboxError):

@@ -5,58 +5,86 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
+from inbox.domain import limits
 from inbox.domain.models import Attachment, DeliveryStatus, Model
 
 
 class InboundMessage(Model):
-    """A customer's message, normalized. ``external_id`` is the dedupe key on its line."""
+    """A customer's message, normalized. ``external_id`` is the dedupe key on its line.
 
-    external_id: str = Field(min_length=1, max_length=256)
-    external_user_id: str = Field(min_length=1, max_length=256)
-    user_name: str = ""
-    username: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    language: str | None = None
-    text: str | None = None
-    attachments: tuple[Attachment, ...] = ()
-    reply_to_external_id: str | None = None
-    sent_at: datetime | None = None
-    edited_at: datetime | None = None  # set when this is an edit of an earlier message
-    source: str | None = None  # deep-link payload, campaign, form name
-    subject: str | None = None  # email subject, form title
+    Every field is bounded by ``inbox.domain.limits``: whatever a connector passes, the
+    message can be stored (text cut with a marker, ids refused when empty or too long,
+    phones E.164 or None, sizes and dates MongoDB can hold or None).
+    """
+
+    external_id: limits.ExternalId
+    external_user_id: limits.ExternalId
+    user_name: limits.Name = ""
+    username: limits.Username | None = None
+    phone: limits.Phone = None
+    email: limits.Email = None
+    language: limits.Language = None
+    text: limits.Text | None = None
+    attachments: Annotated[
+        tuple[Attachment, ...], limits.bounded_tuple(limits.ATTACHMENTS_MAX)
+    ] = ()
+    reply_to_external_id: limits.OptionalId = None
+    sent_at: limits.When = None
+    edited_at: limits.When = None  # set when this is an edit of an earlier message
+    source: limits.Source | None = None  # deep-link payload, campaign, form name
+    subject: limits.Subject | None = None  # email subject, form title
+
+    def fit(self, channel: str) -> InboundMessage:
+        """This message within the channel's own limits (text, caption, names)."""
+        bounds = limits.limits_for(channel)
+        text_max = bounds.caption if self.attachments else bounds.text
+        changes: dict[str, Any] = {}
+        if self.text is not None and len(self.text) > text_max:
+            changes["text"] = limits.cut(self.text, text_max)
+        if len(self.user_name) > bounds.name:
+            changes["user_name"] = limits.cut(self.user_name, bounds.name)
+        if self.username is not None and len(self.username) > bounds.username:
+            changes["username"] = None  # a cut handle names someone else
+        return self.model_copy(update=changes) if changes else self
 
 
 class StatusUpdate(Model):
     """The platform reports on one of our outbound messages (by its external id)."""
 
-    external_id: str
+    external_id: limits.ExternalId
     status: DeliveryStatus
-    at: datetime | None = None
-    error: str | None = None
+    at: limits.When = None
+    error: limits.Reason | None = None
 
 
 class ContactUpdate(Model):
     """The platform tells us something about a customer, e.g. they blocked the bot."""
 
-    external_user_id: str
-    user_name: str | None = None
+    external_user_id: limits.ExternalId
+    user_name: limits.Name | None = None
     reachable: bool | None = None
-    phone: str | None = None
-    language: str | None = None
+    phone: limits.Phone = None
+    language: limits.Language = None
     create: bool = False  # a customer we have not seen yet becomes a contact (Viber subscribe)
-    source: str | None = None  # deep-link context for their next conversation (Viber)
+    source: limits.Source | None = None  # deep-link context for their next conversation
+
+    def fit(self, channel: str) -> ContactUpdate:
+        """This update within the channel's own limit for names."""
+        bounds = limits.limits_for(channel)
+        if self.user_name is not None and len(self.user_name) > bounds.name:
+            return self.model_copy(update={"user_name": limits.cut(self.user_name, bounds.name)})
+        return self
 
 
 class Ignored(Model):
     """An event we acknowledge and log but do not store (group chats, unknown kinds)."""
 
-    reason: str
-    kind: str | None = None
+    reason: limits.Reason
+    kind: limits.Kind | None = None
 
 
 InboundEvent = InboundMessage | StatusUpdate | ContactUpdate | Ignored
@@ -82,3 +110,16 @@ class WebhookResult:
     events: tuple[InboundEvent, ...] = ()
     status: int = 200
     body: Any = field(default_factory=dict)  # JSON-serializable, or str for a text answer
+
+
+class RejectedWebhook(Model):
+    """A signed webhook we refused: why, when, and which body (by hash, never its content
+    or headers). Replays of one body count up on the same record."""
+
+    line_id: str
+    channel: str
+    code: limits.Kind
+    reason: limits.Reason
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    at: datetime

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from inbox.domain import limits
 from inbox.domain.ids import new_id
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
@@ -92,19 +93,21 @@ class AttachmentKind(StrEnum):
 
 
 class Attachment(Model):
-    """A file or structured item on a message. The file itself is fetched lazily."""
+    """A file or structured item on a message. The file itself is fetched lazily.
+
+    Every field is bounded (see ``inbox.domain.limits``): it comes from webhooks."""
 
     kind: AttachmentKind
-    name: str | None = None
-    mime_type: str | None = None
-    size: int | None = Field(default=None, ge=0)
-    url: str | None = None
-    file_id: str | None = None  # our stored file (file store), once fetched
-    external_id: str | None = None  # the platform's file id, e.g. Telegram file_id
-    latitude: float | None = None
-    longitude: float | None = None
-    phone: str | None = None
-    title: str | None = None
+    name: limits.FileName | None = None
+    mime_type: limits.Mime = None
+    size: limits.Size = None  # unknown when absent or beyond any real file
+    url: limits.Url = None
+    file_id: limits.OptionalId = None  # our stored file (file store), once fetched
+    external_id: limits.OptionalId = None  # the platform's file id, e.g. Telegram file_id
+    latitude: limits.Latitude = None
+    longitude: limits.Longitude = None
+    phone: limits.Phone = None  # E.164 digits; None when the value is not a phone number
+    title: limits.Title | None = None
 
 
 class ChannelIdentity(Model):

@@ -13,7 +13,13 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from inbox.domain.events import Event, MessageStored
-from inbox.domain.inbound import ContactUpdate, InboundMessage, WebhookRequest, WebhookResult
+from inbox.domain.inbound import (
+    ContactUpdate,
+    InboundMessage,
+    RejectedWebhook,
+    WebhookRequest,
+    WebhookResult,
+)
 from inbox.domain.models import (
     Attachment,
     ChannelKind,
@@ -67,6 +73,12 @@ class ContactRepository(Protocol):
         """The contact with this channel identity, created on first sight (idempotent)."""
         ...
 
+    async def identify(
+        self, line: Line, inbound: InboundMessage, now: datetime
+    ) -> tuple[Contact, bool]:
+        """Like ``upsert_identity``, and whether this very call created the contact."""
+        ...
+
     async def get(self, contact_id: str) -> Contact: ...
     async def find_by_identity(self, line_id: str, external_id: str) -> Contact | None: ...
     async def apply_update(
@@ -76,6 +88,10 @@ class ContactRepository(Protocol):
 
     async def clear_pending_source(self, line_id: str, external_id: str, source: str) -> None:
         """Consume an identity's ``pending_source`` if it is still ``source``."""
+        ...
+
+    async def discard_if_unused(self, contact_id: str) -> bool:
+        """Delete a contact no conversation refers to (undoing a failed first message)."""
         ...
 
 
@@ -90,6 +106,10 @@ class ConversationRepository(Protocol):
         subject: str | None = None,
     ) -> ThreadResult:
         """The open conversation of this contact on this line; reopen or create as needed."""
+        ...
+
+    async def discard_if_empty(self, conversation_id: str) -> bool:
+        """Delete a conversation that never got a message (undoing a failed first message)."""
         ...
 
     async def get(self, conversation_id: str) -> Conversation: ...
@@ -298,9 +318,12 @@ class SendReceipt:
 class Connector(Protocol):
     """One channel: verifies and parses its webhooks, sends replies, registers itself.
 
-    ``handle`` raises ``Unauthorized`` for a bad signature and ``ValidationFailed`` for a
-    malformed body; unknown event kinds come back as ``Ignored`` events. ``send`` raises
-    ``DeliveryError`` with ``retryable`` set by the platform's answer.
+    ``handle`` verifies first and raises ``Unauthorized`` for a bad signature, then
+    ``PayloadRejected`` (a subclass, per channel) for a body it cannot use: the webhook
+    edge records it in ``rejected_webhooks`` and answers 2xx, or ``reject_status`` when the
+    connector sets one (the API channel: 422). Decode bodies with ``connectors.jsonbody``.
+    Unknown event kinds come back as ``Ignored`` events. ``send`` raises ``DeliveryError``
+    with ``retryable`` set by the platform's answer.
     """
 
     kind: ChannelKind
@@ -325,6 +348,14 @@ class FileSource(Protocol):
 class ConnectorRegistry(Protocol):
     def get(self, kind: ChannelKind) -> Connector: ...
     def kinds(self) -> Sequence[ChannelKind]: ...
+
+
+class RejectedWebhookLog(Protocol):
+    """Where signed webhooks we refused are recorded (reason, size, hash; no content)."""
+
+    async def record(self, rejection: RejectedWebhook) -> None:
+        """Keep one record per line and body hash; a replay counts up."""
+        ...
 
 
 class IngestHook(Protocol):

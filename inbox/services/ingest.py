@@ -90,11 +90,12 @@ class Ingest:
         out = Persisted()
         for event in events:
             if isinstance(event, InboundMessage):
-                await self._persist_message(line, event, out)
+                # Every connector's messages get the platform's own limits here, in one place.
+                await self._persist_message(line, event.fit(line.kind), out)
             elif isinstance(event, StatusUpdate):
                 await self._persist_status(line, event, out)
             elif isinstance(event, ContactUpdate):
-                await self._persist_contact(line, event, out)
+                await self._persist_contact(line, event.fit(line.kind), out)
             elif isinstance(event, Ignored):
                 out.ignored += 1
                 log.info("event_ignored", line_id=line.id, reason=event.reason, kind=event.kind)
@@ -104,7 +105,7 @@ class Ingest:
         now = self._clock.now()
         existing = await self._messages.get_by_external(line.id, inbound.external_id)
         if existing is None:
-            contact = await self._contacts.upsert_identity(line, inbound, now)
+            contact, new_contact = await self._contacts.identify(line, inbound, now)
             pending = next(
                 (
                     i.pending_source
@@ -116,12 +117,6 @@ class Ingest:
             thread = await self._conversations.thread(
                 line, contact, now, source=inbound.source or pending, subject=inbound.subject
             )
-            if pending is not None:
-                # Like Telegram's /start payload: it names the conversation this message
-                # starts; for a conversation already open it is dropped.
-                await self._contacts.clear_pending_source(
-                    line.id, inbound.external_user_id, pending
-                )
             message = Message(
                 conversation_id=thread.conversation.id,
                 line_id=line.id,
@@ -137,7 +132,20 @@ class Ingest:
                 sent_at=inbound.sent_at,
                 edited_at=inbound.edited_at,
             )
-            stored, inserted = await self._messages.insert(message)
+            try:
+                stored, inserted = await self._messages.insert(message)
+            except Exception:
+                # Nothing half-made: a contact and conversation made for this message alone
+                # would sit in the queue, empty, and be assigned to an operator.
+                await self._undo(thread.conversation.id, thread.created, contact.id, new_contact)
+                raise
+            if pending is not None:
+                # Like Telegram's /start payload: it names the conversation this message
+                # starts; for a conversation already open it is dropped. Consumed only
+                # once the message is in, so a failed delivery's retry still has it.
+                await self._contacts.clear_pending_source(
+                    line.id, inbound.external_user_id, pending
+                )
             if thread.woken:  # set once, by the delivery that woke it (also if it lost a race)
                 woken = thread.conversation
                 out.events.append(conversation_event("conversation.status", woken, now))
@@ -173,6 +181,15 @@ class Ingest:
                 return
             existing = stored  # lost a race with a concurrent delivery of the same message
         await self._on_duplicate(line, inbound, existing, out)
+
+    async def _undo(self, conversation_id: str, created: bool, contact_id: str, new: bool) -> None:
+        try:
+            if created:
+                await self._conversations.discard_if_empty(conversation_id)
+            if new:
+                await self._contacts.discard_if_unused(contact_id)
+        except Exception:  # the store is failing anyway: the platform's retry reuses them
+            log.exception("ingest_undo_failed", conversation_id=conversation_id)
 
     async def _on_duplicate(
         self, line: Line, inbound: InboundMessage, existing: Message, out: Persisted

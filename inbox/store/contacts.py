@@ -12,7 +12,7 @@ from inbox.domain.ids import new_id
 from inbox.domain.inbound import ContactUpdate, InboundMessage
 from inbox.domain.models import ChannelIdentity, Contact, Line, identity_key
 from inbox.store.docs import from_doc, to_doc
-from inbox.store.mongo import Database
+from inbox.store.mongo import Database, storable
 from inbox.store.search import phone_suffixes, words
 
 _UPSERT_TRIES = 5
@@ -33,10 +33,15 @@ class MongoContactRepository:
         self._c = db["contacts"]
 
     async def upsert_identity(self, line: Line, inbound: InboundMessage, now: datetime) -> Contact:
+        return (await self.identify(line, inbound, now))[0]
+
+    async def identify(
+        self, line: Line, inbound: InboundMessage, now: datetime
+    ) -> tuple[Contact, bool]:
         key = identity_key(line.id, inbound.external_user_id)
         known = await self._c.find_one({"identity_keys": key})
         if known is not None:  # the common case: a returning customer, one read
-            return from_doc(Contact, known)
+            return from_doc(Contact, known), False
         identity = ChannelIdentity(
             line_id=line.id,
             channel=line.kind,
@@ -57,14 +62,15 @@ class MongoContactRepository:
         for _ in range(_UPSERT_TRIES):
             # update_one(upsert) rather than find_one_and_update: see ../shared/mongodb.md.
             try:
-                await self._c.update_one(
-                    {"identity_keys": key}, {"$setOnInsert": contact_doc(fresh)}, upsert=True
-                )
+                with storable("contact"):
+                    result = await self._c.update_one(
+                        {"identity_keys": key}, {"$setOnInsert": contact_doc(fresh)}, upsert=True
+                    )
             except DuplicateKeyError:
                 continue  # a concurrent upsert won the race; read theirs
             doc = await self._c.find_one({"identity_keys": key})
             if doc is not None:
-                return from_doc(Contact, doc)
+                return from_doc(Contact, doc), result.upserted_id is not None
         raise NotFound(f"contact for identity {key} could not be stored")
 
     async def get(self, contact_id: str) -> Contact:
@@ -129,6 +135,14 @@ class MongoContactRepository:
                 }
             ],
         )
+
+    async def discard_if_unused(self, contact_id: str) -> bool:
+        db = self._c.database
+        if await db["conversations"].find_one({"contact_id": contact_id}) or await db[
+            "messages"
+        ].find_one({"sender_id": contact_id}):
+            return False
+        return (await self._c.delete_one({"_id": contact_id})).deleted_count == 1
 
     async def list(self, limit: int = 100) -> list[Contact]:
         cursor = self._c.find({"merged_into": None}).sort("_id", -1).limit(limit)

@@ -135,6 +135,13 @@ class MongoConversationRepository:
         woken = await wake_if_snoozed(self._c, doc["_id"], now)
         return ThreadResult(await self.get(doc["_id"]), created=False, reopened=False, woken=woken)
 
+    async def discard_if_empty(self, conversation_id: str) -> bool:
+        # Only one that never had a message of any kind, in or out, note or reply.
+        if await self._c.database["messages"].find_one({"conversation_id": conversation_id}):
+            return False
+        result = await self._c.delete_one({"_id": conversation_id, "last_message_at": None})
+        return result.deleted_count == 1
+
     async def get(self, conversation_id: str) -> Conversation:
         doc = await self._c.find_one({"_id": conversation_id})
         if doc is None:

@@ -15,7 +15,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from inbox.domain.errors import NotFound
+from inbox.domain.errors import NotFound, PayloadRejected
 from inbox.domain.models import (
     DELIVERY_RANK,
     Attachment,
@@ -25,7 +25,7 @@ from inbox.domain.models import (
     Message,
 )
 from inbox.store.docs import from_doc, to_doc
-from inbox.store.mongo import Database
+from inbox.store.mongo import Database, storable
 from inbox.store.search import words
 
 _SENDABLE = [DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value]
@@ -57,13 +57,14 @@ class MongoMessageRepository:
         elif message.status in (DeliveryStatus.PENDING, DeliveryStatus.RETRYING):
             doc["next_attempt_at"] = message.created_at
         try:
-            await self._c.insert_one(doc)
-        except DuplicateKeyError:
+            with storable("message"):
+                await self._c.insert_one(doc)
+        except DuplicateKeyError as e:
             if message.external_id is None:
                 raise
             existing = await self.get_by_external(message.line_id, message.external_id)
-            if existing is None:  # pragma: no cover - the index said it exists
-                raise
+            if existing is None:  # another unique index refused it: retrying cannot help
+                raise PayloadRejected("the message cannot be stored", code="unstorable") from e
             return existing, False
         return message, True
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import structlog
+from bson.errors import InvalidDocument
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
+from pymongo.errors import DocumentTooLarge, PyMongoError, WriteError
 
-from inbox.domain.errors import StartupError
+from inbox.domain.errors import PayloadRejected, StartupError
 
 log = structlog.get_logger(__name__)
 
@@ -36,6 +39,28 @@ async def check_server(db: Database) -> str:
     if "secantus" not in str(info).lower() and parts < MIN_MONGO_VERSION:
         raise StartupError(f"MongoDB {version} is too old: 7.0 or newer is required")
     return version
+
+
+# Server codes of a write that can never succeed as it is (index key too large etc.).
+_UNSTORABLE_CODES = {17280, 10334, 2, 52, 55, 121}
+
+
+@contextlib.contextmanager
+def storable(what: str) -> Iterator[None]:
+    """Turn a document the server can never hold into ``PayloadRejected``: retrying such a
+    webhook cannot help. Connection errors pass through (a retry will)."""
+    try:
+        yield
+    except (InvalidDocument, DocumentTooLarge, OverflowError, UnicodeEncodeError) as e:
+        raise PayloadRejected(
+            f"the {what} cannot be stored ({type(e).__name__})", code="unstorable"
+        ) from e
+    except WriteError as e:
+        if e.code not in _UNSTORABLE_CODES:
+            raise
+        raise PayloadRejected(
+            f"the {what} cannot be stored (server code {e.code})", code="unstorable"
+        ) from e
 
 
 def _ix(keys: list[tuple[str, int]], name: str, **kw: Any) -> IndexModel:
@@ -96,6 +121,11 @@ INDEXES: dict[str, list[IndexModel]] = {
             partialFilterExpression={"active": True},
         ),
         _ix([("updated_at", DESCENDING), ("_id", DESCENDING)], "inbox_recent"),
+    ],
+    "rejected_webhooks": [
+        _ix([("line_id", ASCENDING), ("sha256", ASCENDING)], "uniq_line_body", unique=True),
+        # Records are evidence for a while, not an archive.
+        _ix([("last_at", ASCENDING)], "expire_after_30_days", expireAfterSeconds=30 * 86400),
     ],
     "contacts": [
         _ix(

@@ -53,7 +53,9 @@ async def test_deal_is_pushed_in_one_batch_with_contact_and_comment(
     assert remote_deal["STAGE_ID"] == "NEW"
     assert remote_deal["TITLE"].startswith("Ann")
     assert remote_deal["ORIGINATOR_ID"] == "inbox-hub"
-    assert remote_contact["PHONE"] == [{"VALUE": "+49 151 1234", "VALUE_TYPE": "WORK"}]
+    assert remote_contact["PHONE"] == [
+        {"VALUE": "+491511234", "VALUE_TYPE": "WORK"}
+    ]  # stored as E.164 digits
     contact_rid = next(k for k, v in portal.records["contact"].items() if v is remote_contact)
     assert remote_deal["CONTACT_ID"] == str(contact_rid)
     [comment] = portal.comments.values()

@@ -88,7 +88,7 @@ async def test_merge_keeps_identities_and_history_and_undo_restores(
     assert {i.key for i in restored_a.identities} == {f"{tg.id}:tg-7"}
     assert {i.key for i in restored_b.identities} == {f"{vb.id}:vb-9"}
     assert restored_b.merged_into is None
-    assert restored_a.phones == ("+49 151 555",)
+    assert restored_a.phones == ("+49151555",)  # stored as E.164 digits
     assert [c.line_id for c in await hub.conversations.list(contact_id=b.id)] == [vb.id]
     notes = await hub.crm_side.stores.notes.list(contact_ids=[b.id])
     assert [n.text for n in notes] == ["prefers Viber"]

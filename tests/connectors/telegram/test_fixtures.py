@@ -29,6 +29,9 @@ CASES = [
     ("unblocked", ["text", "blocked"], "contact 700100200 reachable=True"),
     ("group_message", [], "ignored"),
     ("callback_query", [], "ignored"),
+    # Hostile but signed: stored safely (no phone from 5,002 digits, U+FFFD, size unknown).
+    ("contact_huge_phone", ["text"], "in 700100200:5150 None [contact Mallory] phones=()"),
+    ("surrogate_huge_file", [], "in 700100200:5151 'bad \ufffd surrogate' [document huge.bin]"),
 ]  # fmt: skip
 
 

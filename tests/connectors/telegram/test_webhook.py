@@ -35,15 +35,6 @@ async def test_redelivered_update_is_stored_once(client: TestClient, hub: Hub) -
     assert await count(hub, "conversations") == 1
 
 
-async def test_malformed_body_is_422(client: TestClient, hub: Hub) -> None:
-    line = await telegram_line(hub)
-    for body in (b"{nope", b'{"no_update_id": 1}', b'{"update_id": 1, "message": {"x": 1}}'):
-        status, answer = await post_telegram(client, line, body)
-        assert status == 422, body
-        assert answer["error"]["code"] in ("invalid_json", "invalid_payload")
-    assert await count(hub, "messages") == 0
-
-
 async def test_file_is_fetched_after_the_answer_and_stored(
     client: TestClient, hub: Hub, fake_telegram: FakeTelegram
 ) -> None:

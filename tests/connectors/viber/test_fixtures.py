@@ -33,6 +33,7 @@ CASES = [
     ("failed", ["outbound"], f"out {RECEIPT_TOKEN} failed: failure description"),
     ("webhook", [], "ignored"),
     ("client_status", [], "ignored"),
+    ("message_empty_sender", [], "ignored"),  # refused, acknowledged, in rejected_webhooks
 ]  # fmt: skip
 
 
