@@ -90,11 +90,13 @@ class Connectors:
                 await close()
 
 
-def build_connectors(session: aiohttp.ClientSession, files: FileStore | None = None) -> Connectors:
+def build_connectors(
+    session: aiohttp.ClientSession, files: FileStore | None = None, clock: Clock | None = None
+) -> Connectors:
     """Every channel the hub speaks. Adding a channel is one line here."""
     return Connectors(
         [
-            ApiConnector(session),
+            ApiConnector(session, clock),
             TelegramConnector(files),
             ViberConnector(session),
         ]
@@ -238,7 +240,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         messages = MongoMessageRepository(db)
         publisher = RedisEventPublisher(redis, settings.redis_prefix, settings.ui.events_maxlen)
         files = GridFsFileStore(db)
-        connectors = build_connectors(http, files)
+        connectors = build_connectors(http, files, clock)
         attachments = AttachmentFetcher(
             lines=lines,
             conversations=conversations,
