@@ -100,7 +100,7 @@ def run_demo(settings: Settings, *, host: str | None = None, port: int | None = 
 
         app.cleanup_ctx.append(seed_ctx)
         channel_fakes(app, base_url)  # Telegram and Viber through local fakes
-        run_web(app, bind_host, bind_port, died)
+        run_web(app, bind_host, bind_port, died, ready)
     return 0
 
 

@@ -11,28 +11,15 @@ import time
 import structlog
 from aiohttp import web
 
-from inbox.domain.errors import NotFound, PayloadTooLarge
+from inbox.domain.errors import NotFound
 from inbox.domain.inbound import WebhookRequest
 from inbox.domain.models import ChannelKind
+from inbox.web.body import read_limited
 from inbox.web.keys import HUB
 from inbox.web.metrics import PERSIST_SECONDS, WEBHOOKS
 
 log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
-
-
-async def read_limited(request: web.Request, limit: int) -> bytes:
-    """The body, refusing anything larger than ``limit`` without reading it all."""
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"body is larger than {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"body is larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @routes.route("*", "/webhooks/{kind}/{line_id}")
