@@ -16,7 +16,7 @@ from inbox.wiring import Hub
 from tests.web.api.support import make_world
 
 HOSTILE = {
-    "invalid_utf8": b'{"login": "admin", "password": "pa\xffss"}',
+    "invalid_utf8": b'{"login": "admin", "password": "hunter2\xff"}',
     "deep_nesting": b'{"a": ' + b"[" * 3500 + b"]" * 3500 + b"}",
     "deep_objects": b'{"a": ' + b'{"a": ' * 3500 + b"1" + b"}" * 3501,
     "huge_int": b'{"name": ' + b"9" * 5000 + b"}",
@@ -36,9 +36,7 @@ def json_write_routes(app: web.Application) -> list[tuple[str, str]]:
     return sorted(set(out))
 
 
-async def test_login_and_named_routes_answer_422_invalid_json(
-    client: TestClient, hub: Hub
-) -> None:
+async def test_login_and_named_routes_answer_422_invalid_json(client: TestClient, hub: Hub) -> None:
     world = await make_world(hub)
     admin = world.h(world.admin)
     targets = [
@@ -58,7 +56,8 @@ async def test_login_and_named_routes_answer_422_invalid_json(
             assert resp.status == 422, (method, path, name, await resp.text())
             error = (await resp.json())["error"]
             assert error["code"] in ("invalid_json", "bad_json"), (path, name, error)
-            assert "pa" not in error["message"] and "999" not in error["message"]
+            assert "hunter2" not in error["message"]
+            assert "999" not in error["message"]
 
 
 async def test_no_json_write_route_fails_on_a_hostile_body(client: TestClient, hub: Hub) -> None:
