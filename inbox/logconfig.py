@@ -103,6 +103,8 @@ def configure(
     _remove_handler(root)
     root.addHandler(handler)
     root.setLevel(numeric)
+    # pymongo logs every command and reply at DEBUG: whole documents, credentials included.
+    logging.getLogger("pymongo").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
