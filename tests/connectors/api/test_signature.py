@@ -10,10 +10,10 @@ from aiohttp.test_utils import TestClient
 from connectors.api.config import TOLERANCE_S, signed_headers
 from connectors.signing import sign_timestamped, verify, verify_timestamped
 from inbox.domain.clock import FrozenClock
-from inbox.domain.models import ChannelKind
+from inbox.domain.models import ChannelKind, Role
 from inbox.wiring import Hub
 from tests.channels import viber_line
-from tests.helpers import api_body, make_line, post_api
+from tests.helpers import api_body, make_line, operator_with_token, post_api
 
 NON_ASCII = ["sha256=é", "sha256=" + "ф" * 64, "\u00ff" * 10, "sha256=\u2028"]
 
@@ -131,3 +131,25 @@ async def test_legacy_lines_keep_the_body_only_scheme(
     headers = signed_headers(line.secret("secret"), body, now=0, scheme="body")
     resp = await client.post(f"/webhooks/api/{line.id}", data=body, headers=headers)
     assert resp.status == 200
+
+
+async def test_a_legacy_line_migrates_with_one_patch(client: TestClient, hub: Hub) -> None:
+    line = await make_line(hub)
+    await hub.lines.replace(line.model_copy(update={"settings": {}}))  # as stored before
+    _, admin = await operator_with_token(hub, "root", Role.ADMIN)
+    body = api_body("m-1")
+    old = signed_headers(line.secret("secret"), body, now=0, scheme="body")
+    resp = await client.post(f"/webhooks/api/{line.id}", data=body, headers=old)
+    assert resp.status == 200
+    resp = await client.patch(
+        f"/api/v1/lines/{line.id}",
+        json={"settings": {"signature_scheme": "timestamped"}},
+        headers=admin,
+    )
+    assert resp.status == 200, await resp.text()
+    body = api_body("m-2")
+    old = signed_headers(line.secret("secret"), body, now=0, scheme="body")
+    resp = await client.post(f"/webhooks/api/{line.id}", data=body, headers=old)
+    assert resp.status == 401
+    status, _ = await post_api(client, await hub.lines.get(line.id), body)
+    assert status == 200
