@@ -5,9 +5,9 @@ The probe found the API signing secret, the Telegram token and secret token, the
 token and plaintext passwords in the web log: tracebacks rendered every frame's local
 variables (a non-ASCII signature crashed with the secret in scope, login during a Redis
 outage or with one invalid byte crashed with the body in scope). This drives a real web
-app (logging configured as in production, JSON) against real SecantusDB, its own Valkey
-(stopped half way), the fake Telegram and Viber APIs and a fake callback receiver, then
-greps everything.
+app (logging configured as in production, JSON and console, at DEBUG) against real
+SecantusDB, its own Valkey (stopped half way), the fake Telegram and Viber APIs and a
+fake callback receiver, then greps everything.
 """
 
 from __future__ import annotations
@@ -65,10 +65,10 @@ class Record:
         self.errors.extend([str(e), repr(e), repr(e.args)])
 
 
-@pytest.fixture
-def record(caplog: pytest.LogCaptureFixture) -> Iterator[Record]:
+@pytest.fixture(params=["json", "console"])
+def record(caplog: pytest.LogCaptureFixture, request: pytest.FixtureRequest) -> Iterator[Record]:
     kept = Record()
-    logconfig.configure("DEBUG", "json", stream=kept.log, cache=False)
+    logconfig.configure("DEBUG", request.param, stream=kept.log, cache=False)
     caplog.set_level(logging.DEBUG)
     yield kept
     logconfig.unconfigure()
