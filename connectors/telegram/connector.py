@@ -8,6 +8,7 @@ handling a webhook never needs it.
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -38,7 +39,11 @@ class TelegramConnector:
         from connectors.telegram.client import make_bot
 
         config = TelegramLineConfig.from_line(line)
-        key = (config.token.get_secret_value(), config.api_base)
+        # Keyed by a digest: the plain token stays out of this object's state.
+        key = (
+            hashlib.sha256(config.token.get_secret_value().encode()).hexdigest(),
+            config.api_base,
+        )
         if key not in self._bots:
             self._bots[key] = make_bot(config)
         bot: Bot = self._bots[key]
