@@ -8,9 +8,12 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from pydantic import ValidationError
 
 from inbox.main import server_options
+from inbox.settings import Settings
 from inbox.web.app import build_app
 from inbox.wiring import Hub
 from tests.conftest import existing_hub
@@ -107,3 +110,10 @@ async def test_headers_that_never_finish_close_the_connection(hub: Hub) -> None:
         writer.close()
     assert sent < 100  # the server hung up although bytes kept coming
     assert answer == b""  # and never answered
+
+
+def test_probe_networks_are_checked_when_settings_load() -> None:
+    with pytest.raises(ValidationError):
+        Settings(probes_allowed_from=("not-a-network",), _env_file=None)  # type: ignore[call-arg]
+    loaded = Settings(probes_allowed_from=(" 10.1.2.3/8 ", "::1"), _env_file=None)  # type: ignore[call-arg]
+    assert loaded.probes_allowed_from == ("10.0.0.0/8", "::1/128")
