@@ -13,8 +13,7 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 
 from bench.common import CONCURRENCY, Context, Row, drive, floor_rows, latency_row
-from connectors.api.config import SIGNATURE_HEADER, SIGNATURE_PREFIX
-from connectors.signing import sign
+from connectors.api.config import NEW_LINE_SCHEME, signed_headers
 from inbox.domain.models import ChannelKind
 from inbox.services.lines import LineAdmin
 from inbox.web.app import build_app
@@ -47,7 +46,9 @@ async def hub_rows(ctx: Context, count: int) -> list[Row]:
                             "text": "How much is shipping to Kyiv?",
                         }
                     ).encode()
-                    headers = {SIGNATURE_HEADER: SIGNATURE_PREFIX + sign(secret, body)}
+                    headers = signed_headers(
+                        secret, body, now=hub.clock.now().timestamp(), scheme=NEW_LINE_SCHEME
+                    )
                     async with http.post(url, data=body, headers=headers) as resp:
                         resp.raise_for_status()
 

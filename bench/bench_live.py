@@ -20,8 +20,7 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 
 from bench.common import Context, Row, latency_row
-from connectors.api.config import SIGNATURE_HEADER, SIGNATURE_PREFIX
-from connectors.signing import sign
+from connectors.api.config import NEW_LINE_SCHEME, signed_headers
 from inbox.domain.events import Event
 from inbox.domain.models import ChannelKind, Operator, Role, RoutingRules, RoutingStrategy, Team
 from inbox.services.lines import LineAdmin
@@ -126,7 +125,9 @@ async def measure(
                 body = json.dumps(
                     {"message_id": external_id, "user": user, "text": f"message {n}"}
                 ).encode()
-                headers = {SIGNATURE_HEADER: SIGNATURE_PREFIX + sign(secret, body)}
+                headers = signed_headers(
+                    secret, body, now=hub.clock.now().timestamp(), scheme=NEW_LINE_SCHEME
+                )
                 async with http.post(url, data=body, headers=headers) as resp:
                     await resp.read()
                     if resp.status == 200:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from ipaddress import ip_network
 
@@ -16,8 +17,7 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from connectors.api.config import SIGNATURE_HEADER, SIGNATURE_PREFIX
-from connectors.signing import sign
+from connectors.api.config import ApiLineConfig, signed_headers
 from inbox.demo_channels import channel_fakes
 from inbox.domain.models import ChannelKind, CrmCreate, CrmRules, Line, Operator, Role
 from inbox.main import run_web, watch_embedded, worker_in_app
@@ -64,6 +64,7 @@ async def seed(hub: Hub) -> tuple[Operator, Line, bool]:
 
 async def post_samples(base_url: str, line: Line) -> None:
     """Customers write in through the real, signed webhook route."""
+    scheme = ApiLineConfig.from_line(line).scheme
     async with aiohttp.ClientSession() as session:
         for ext_id, name, lang, text in SAMPLES:
             body = json.dumps(
@@ -74,7 +75,7 @@ async def post_samples(base_url: str, line: Line) -> None:
                 },
                 ensure_ascii=False,
             ).encode()
-            headers = {SIGNATURE_HEADER: SIGNATURE_PREFIX + sign(line.secret("secret"), body)}
+            headers = signed_headers(line.secret("secret"), body, now=time.time(), scheme=scheme)
             async with session.post(
                 f"{base_url}/webhooks/api/{line.id}", data=body, headers=headers
             ) as resp:
@@ -106,7 +107,7 @@ def run_demo(settings: Settings, *, host: str | None = None, port: int | None = 
 
         app.cleanup_ctx.append(seed_ctx)
         channel_fakes(app, base_url)  # Telegram and Viber through local fakes
-        run_web(app, bind_host, bind_port, died)
+        run_web(app, bind_host, bind_port, died, ready)
     return 0
 
 

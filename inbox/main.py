@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 from collections.abc import AsyncIterator
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -51,10 +52,31 @@ def worker_in_app(app: web.Application) -> None:
     app.cleanup_ctx.append(ctx)
 
 
-def run_web(app: web.Application, host: str, port: int, died: asyncio.Event) -> None:
+def server_options(settings: Settings) -> dict[str, Any]:
+    """aiohttp server settings against slow clients.
+
+    aiohttp closes a connection that has not finished a request's headers when the
+    keep-alive timer runs out (the timer starts when the connection opens and is not
+    extended by partial headers), so it is the deadline for slow headers as well as the
+    idle keep-alive time. Bodies have their own deadline (``inbox.web.body``).
+    """
+    return {"keepalive_timeout": settings.header_timeout_s}
+
+
+def run_web(
+    app: web.Application, host: str, port: int, died: asyncio.Event, settings: Settings
+) -> None:
     log.info("web_listening", url=f"http://{host}:{port}")
     try:
-        web.run_app(app, host=host, port=port, print=None, access_log=None, handle_signals=True)
+        web.run_app(
+            app,
+            host=host,
+            port=port,
+            print=None,
+            access_log=None,
+            handle_signals=True,
+            **server_options(settings),
+        )
     except OSError as e:
         raise StartupError(f"cannot listen on {host} port {port}: {e.strerror or e}") from e
     if died.is_set():
@@ -67,7 +89,7 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         died = asyncio.Event()
         if servers is not None:
             watch_embedded(app, servers, died)
-        run_web(app, host or ready.host, port if port is not None else ready.port, died)
+        run_web(app, host or ready.host, port if port is not None else ready.port, died, ready)
     return 0
 
 

@@ -6,10 +6,11 @@ is listed in the README's configuration table; a test keeps the two in step.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr
+from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -121,6 +122,19 @@ class Settings(BaseSettings):
     media_max_bytes: int = Field(
         default=50 * 1024 * 1024, gt=0, description="Largest inbound media file downloaded"
     )
+    body_timeout_s: float = Field(
+        default=30.0, gt=0, description="Longest time a client may take to send a body (408)"
+    )
+    header_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="A connection must finish its headers within this (closed otherwise); "
+        "also the idle keep-alive time",
+    )
+    probes_allowed_from: tuple[str, ...] = Field(
+        default=("127.0.0.0/8", "::1/128"),
+        description="Networks that may read /metrics and /readyz (JSON list)",
+    )
     secret_key: SecretStr | None = Field(
         default=None, description="Signs session cookies; unset: a random key per start"
     )
@@ -128,6 +142,11 @@ class Settings(BaseSettings):
     crm: CrmSettings = CrmSettings()
     routing: RoutingSettings = RoutingSettings()
     ui: UiSettings = UiSettings()
+
+    @field_validator("probes_allowed_from")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(str(ipaddress.ip_network(v.strip(), strict=False)) for v in value)
 
     @property
     def embedded_needed(self) -> bool:

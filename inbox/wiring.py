@@ -97,11 +97,12 @@ def build_connectors(
     session: aiohttp.ClientSession,
     files: FileStore | None = None,
     media: FetchPolicy | None = None,
+    clock: Clock | None = None,
 ) -> Connectors:
     """Every channel the hub speaks. Adding a channel is one line here."""
     return Connectors(
         [
-            ApiConnector(session),
+            ApiConnector(session, clock),
             TelegramConnector(files),
             ViberConnector(session, SafeFetcher(media)),
         ]
@@ -247,7 +248,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         publisher = RedisEventPublisher(redis, settings.redis_prefix, settings.ui.events_maxlen)
         files = GridFsFileStore(db)
         media = policy_from(settings.media_allow_networks, settings.media_max_bytes)
-        connectors = build_connectors(http, files, media)
+        connectors = build_connectors(http, files, media, clock)
         attachments = AttachmentFetcher(
             lines=lines,
             conversations=conversations,

@@ -10,10 +10,10 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from connectors.api.config import SIGNATURE_HEADER, SIGNATURE_PREFIX
-from connectors.signing import sign
+from connectors.api.config import ApiLineConfig, signed_headers
 from inbox.domain.models import ChannelKind, Line, Operator, Role
 from inbox.services.lines import LineAdmin
+from inbox.web.keys import HUB
 from inbox.wiring import Hub
 
 
@@ -28,12 +28,16 @@ def api_body(message_id: str, user_id: str = "u-1", text: str = "hello", **extra
     return json.dumps(payload).encode()
 
 
-def signed(line: Line, body: bytes) -> dict[str, str]:
-    return {SIGNATURE_HEADER: SIGNATURE_PREFIX + sign(line.secret("secret"), body)}
+def signed(line: Line, body: bytes, hub: Hub) -> dict[str, str]:
+    """The headers a sender puts on ``body`` for ``line``, at the hub's current time."""
+    scheme = ApiLineConfig.from_line(line).scheme
+    now = hub.clock.now().timestamp()
+    return signed_headers(line.secret("secret"), body, now=now, scheme=scheme)
 
 
 async def post_api(client: TestClient, line: Line, body: bytes) -> tuple[int, Any]:  # type: ignore[type-arg]
-    resp = await client.post(f"/webhooks/api/{line.id}", data=body, headers=signed(line, body))
+    headers = signed(line, body, client.app[HUB])
+    resp = await client.post(f"/webhooks/api/{line.id}", data=body, headers=headers)
     return resp.status, await resp.json()
 
 

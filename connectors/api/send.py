@@ -1,4 +1,5 @@
-"""Deliver a reply to the line's callback URL, signed like inbound requests.
+"""Deliver a reply to the line's callback URL, signed like inbound requests (the line's
+scheme: ``X-Inbox-Timestamp`` and a signature over ``timestamp.body``, or the body only).
 
 The receiving system answers 2xx (optionally ``{"id": "..."}`` to name the message on its
 side). 429 and 5xx are retryable (``Retry-After`` honoured), other 4xx are permanent.
@@ -19,8 +20,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from connectors.api.config import SIGNATURE_HEADER, SIGNATURE_PREFIX, ApiLineConfig
-from connectors.signing import sign
+from connectors.api.config import ApiLineConfig, signed_headers
 from inbox.domain.errors import DeliveryError
 from inbox.domain.models import Message
 from inbox.domain.ports import OutboundTarget, SendReceipt
@@ -49,13 +49,18 @@ def _retry_after(value: str | None) -> float | None:
 
 
 async def post_callback(
-    session: aiohttp.ClientSession, config: ApiLineConfig, body: bytes, message_id: str
+    session: aiohttp.ClientSession,
+    config: ApiLineConfig,
+    body: bytes,
+    message_id: str,
+    *,
+    now: float,
 ) -> SendReceipt:
     if config.callback_url is None:
         raise DeliveryError("this line has no callback URL for replies", retryable=False)
     headers = {
         "Content-Type": "application/json",
-        SIGNATURE_HEADER: SIGNATURE_PREFIX + sign(config.secret, body),
+        **signed_headers(config.secret.get_secret_value(), body, now=now, scheme=config.scheme),
         "Idempotency-Key": message_id,
     }
     try:

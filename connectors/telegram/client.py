@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import aiohttp
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -12,9 +14,10 @@ from aiogram.utils.token import TokenValidationError
 from connectors.telegram.config import ALLOWED_UPDATES, TelegramLineConfig
 from connectors.telegram.errors import TelegramSetupError
 from connectors.telegram.send import delivery_error
-from inbox.domain.errors import DeliveryError
+from inbox.domain.errors import DeliveryError, InboxError
 from inbox.domain.models import Attachment
 
+E = TypeVar("E", bound=InboxError)
 MAX_DOWNLOAD = 20 * 1024 * 1024  # getFile serves files up to 20 MB
 
 
@@ -22,7 +25,7 @@ def make_bot(config: TelegramLineConfig) -> Bot:
     """A client for one bot, pointed at ``api_base`` (a fake in tests and the demo)."""
     try:
         session = AiohttpSession(api=TelegramAPIServer.from_base(config.api_base))
-        return Bot(token=config.token, session=session)
+        return Bot(token=config.token.get_secret_value(), session=session)
     except TokenValidationError as e:
         raise TelegramSetupError(
             "the Telegram token must look like 123456:ABC...", code="bad_token"
@@ -38,17 +41,30 @@ async def register(bot: Bot, config: TelegramLineConfig, webhook_url: str) -> tu
     try:
         me = await bot.get_me()
         await bot.set_webhook(
-            url=webhook_url, secret_token=config.secret, allowed_updates=list(ALLOWED_UPDATES)
+            url=webhook_url,
+            secret_token=config.secret.get_secret_value(),
+            allowed_updates=list(ALLOWED_UPDATES),
         )
     except AiogramError as e:
-        reason = redact(str(e), config.token)
-        raise TelegramSetupError(f"Telegram refused the setup: {reason}") from e
+        reason = redact(str(e), config.token.get_secret_value())
+        # from None: the aiogram error may quote the Bot API URL, which holds the token.
+        raise TelegramSetupError(f"Telegram refused the setup: {reason}") from None
     return me.id, me.username or ""
 
 
 def redact(text: str, token: str) -> str:
     """Bot API URLs carry the token (``/bot<token>/``): keep it out of reasons and logs."""
     return text.replace(token, "<token>") if token else text
+
+
+def scrub(error: E, token: str) -> E:
+    """``error`` with the token removed from its message and its args (what str/repr show),
+    and cut from the aiogram error that caused it, whose text may quote the Bot API URL."""
+    error.message = redact(error.message, token)
+    error.args = tuple(redact(a, token) if isinstance(a, str) else a for a in error.args)
+    error.__cause__ = None
+    error.__suppress_context__ = True
+    return error
 
 
 async def download(bot: Bot, attachment: Attachment) -> bytes | None:
@@ -63,9 +79,7 @@ async def download(bot: Bot, attachment: Attachment) -> bytes | None:
             raise DeliveryError("Telegram gave no path for the file", retryable=False)
         data = await bot.download_file(info.file_path)
     except AiogramError as e:
-        error = delivery_error(e)
-        error.message = redact(error.message, bot.token)
-        raise error from None
+        raise scrub(delivery_error(e), bot.token) from None
     except aiohttp.ClientResponseError as e:
         # 4xx: the file_path link expired or the file is gone; asking again will not help.
         raise DeliveryError(f"file download: HTTP {e.status}", retryable=e.status >= 500) from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 from inbox.domain.models import Line
 
@@ -17,14 +17,14 @@ ALLOWED_UPDATES = ("message", "edited_message", "my_chat_member")
 class TelegramLineConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    token: str
-    secret: str
+    token: SecretStr
+    secret: SecretStr
     api_base: str = DEFAULT_API_BASE
 
     @classmethod
     def from_line(cls, line: Line) -> TelegramLineConfig:
         return cls(
-            token=line.secret("token") if "token" in line.credentials else "",
-            secret=line.secret("secret") if "secret" in line.credentials else "",
+            token=line.credentials.get("token") or SecretStr(""),
+            secret=line.credentials.get("secret") or SecretStr(""),
             api_base=str(line.settings.get("api_base") or DEFAULT_API_BASE).rstrip("/"),
         )

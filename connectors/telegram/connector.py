@@ -8,11 +8,12 @@ handling a webhook never needs it.
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from connectors.signing import secrets_equal
 from connectors.telegram.config import SECRET_HEADER, TelegramLineConfig
 from connectors.telegram.parse import parse_update
 from inbox.domain.errors import DeliveryError, Unauthorized
@@ -38,7 +39,11 @@ class TelegramConnector:
         from connectors.telegram.client import make_bot
 
         config = TelegramLineConfig.from_line(line)
-        key = (config.token, config.api_base)
+        # Keyed by a digest: the plain token stays out of this object's state.
+        key = (
+            hashlib.sha256(config.token.get_secret_value().encode()).hexdigest(),
+            config.api_base,
+        )
         if key not in self._bots:
             self._bots[key] = make_bot(config)
         bot: Bot = self._bots[key]
@@ -53,16 +58,15 @@ class TelegramConnector:
         self._bots.clear()
 
     async def handle(self, line: Line, request: WebhookRequest) -> WebhookResult:
-        expected = TelegramLineConfig.from_line(line).secret
-        given = request.headers.get(SECRET_HEADER, "")
-        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        expected = TelegramLineConfig.from_line(line).secret.get_secret_value()
+        if not secrets_equal(request.headers.get(SECRET_HEADER), expected):
             raise Unauthorized(
                 "bad or missing X-Telegram-Bot-Api-Secret-Token", code="bad_secret_token"
             )
         return WebhookResult(events=parse_update(request.body), body={})
 
     async def send(self, target: OutboundTarget, message: Message) -> SendReceipt:
-        from connectors.telegram.client import redact
+        from connectors.telegram.client import scrub
         from connectors.telegram.send import plan, send_parts
 
         try:
@@ -73,8 +77,7 @@ class TelegramConnector:
         try:
             return await send_parts(await plan(bot, chat_id, message, self._files))
         except DeliveryError as e:
-            e.message = redact(e.message, bot.token)  # shown to operators and logged
-            raise
+            raise scrub(e, bot.token) from None  # shown to operators and logged
 
     async def register(self, line: Line, webhook_url: str) -> Line:
         """getMe (checks the token), then setWebhook with the line's secret as secret_token."""

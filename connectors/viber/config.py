@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 from inbox.domain.models import Line
 
@@ -20,7 +20,7 @@ EVENT_TYPES = ("delivered", "seen", "failed", "subscribed", "unsubscribed", "con
 class ViberLineConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    token: str
+    token: SecretStr
     api_base: str = DEFAULT_API_BASE
     sender_name: str
     sender_avatar: str | None = None
@@ -30,7 +30,7 @@ class ViberLineConfig(BaseModel):
     def from_line(cls, line: Line) -> ViberLineConfig:
         s = line.settings
         return cls(
-            token=line.secret("token") if "token" in line.credentials else "",
+            token=line.credentials.get("token") or SecretStr(""),
             api_base=str(s.get("api_base") or DEFAULT_API_BASE).rstrip("/"),
             sender_name=str(s.get("sender_name") or line.name)[:SENDER_NAME_LIMIT],
             sender_avatar=s.get("sender_avatar") or None,

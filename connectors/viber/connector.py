@@ -32,7 +32,9 @@ class ViberConnector:
 
     async def handle(self, line: Line, request: WebhookRequest) -> WebhookResult:
         config = ViberLineConfig.from_line(line)
-        if not verify(config.token, request.body, request.headers.get(SIGNATURE_HEADER)):
+        if not verify(
+            config.token.get_secret_value(), request.body, request.headers.get(SIGNATURE_HEADER)
+        ):
             raise Unauthorized("bad or missing X-Viber-Content-Signature", code="bad_signature")
         parsed = parse_callback(request.body)
         body: dict[str, Any] = {}

@@ -32,7 +32,7 @@ async def call(
 ) -> dict[str, Any]:
     """POST one API call; the decoded answer (check its ``status``)."""
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    headers = {AUTH_HEADER: config.token, "Content-Type": "application/json"}
+    headers = {AUTH_HEADER: config.token.get_secret_value(), "Content-Type": "application/json"}
     try:
         async with session.post(
             f"{config.api_base}/{endpoint}", data=body, headers=headers, timeout=TIMEOUT

@@ -39,15 +39,18 @@ class LineAdmin:
         # Every line has a secret of its own: it signs the API channel and is the
         # Telegram webhook's secret_token.
         creds.setdefault("secret", new_secret())
+        connector = self._connectors.get(kind)
+        # A connector may name settings every new line starts with (the API channel's
+        # signature scheme: lines created before it existed keep the old default).
+        defaults = getattr(connector, "new_line_settings", {})
         line = Line(
             kind=kind,
             name=name,
             credentials={k: SecretStr(v) for k, v in creds.items()},
-            settings=dict(settings or {}),
+            settings={**defaults, **(settings or {})},
             created_at=self._clock.now(),
             **fields,
         )
-        connector = self._connectors.get(kind)
         if not public_url:
             return await self._lines.add(line)
         # Stored first: a platform may call the webhook while we register it (Viber sends

@@ -12,7 +12,7 @@ from inbox.web import crm_api, health, routing_api, ui, webhooks
 from inbox.web.api import setup_api
 from inbox.web.auth import auth_middleware
 from inbox.web.keys import HUB
-from inbox.web.middleware import errors_to_json, request_context
+from inbox.web.middleware import errors_to_json, request_context, security_headers
 from inbox.wiring import Hub, open_hub
 
 HubFactory = Callable[[Settings], AbstractAsyncContextManager[Hub]]
@@ -21,6 +21,7 @@ HubFactory = Callable[[Settings], AbstractAsyncContextManager[Hub]]
 def build_app(settings: Settings, hub_factory: HubFactory = open_hub) -> web.Application:
     """The web application; the hub opens on startup and closes on cleanup."""
     app = web.Application(middlewares=[request_context, errors_to_json, auth_middleware])
+    app.on_response_prepare.append(security_headers)
 
     async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
         async with hub_factory(settings) as hub:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from inbox.domain.errors import ValidationFailed
 from inbox.domain.models import LeadStatus, Stage
+from inbox.web.body import JSON_MAX_BODY, read_limited
 
 B = TypeVar("B", bound=BaseModel)
 
@@ -91,7 +92,7 @@ class MatchOut(Body):
 
 async def read(request: web.Request, model: type[B]) -> B:
     try:
-        return model.model_validate_json(await request.read())
+        return model.model_validate_json(await read_limited(request, JSON_MAX_BODY))
     except ValidationError as e:
         raise ValidationFailed(
             "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors()),

@@ -1,4 +1,5 @@
-"""Request boundary: a request id bound to the logs, and one mapping of errors to JSON.
+"""Request boundary: a request id bound to the logs, one mapping of errors to JSON, and the
+security headers of every answer.
 
 Every error body is ``{"error": {"code": ..., "message": ...}}``.
 """
@@ -57,3 +58,24 @@ async def errors_to_json(request: web.Request, handler: Handler) -> web.StreamRe
     except Exception:  # the request boundary: log it, answer 500, keep serving
         log.exception("request_crashed", path=request.path)
         return error_response(500, "internal_error", "internal error")
+
+
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def came_over_https(request: web.Request) -> bool:
+    """Directly over TLS, or through a proxy that says so (``X-Forwarded-Proto``).
+
+    Browsers ignore HSTS received over plain HTTP, so a forged header cannot hurt here.
+    """
+    if request.secure:
+        return True
+    proto = request.headers.get("X-Forwarded-Proto", "")
+    return proto.split(",")[0].strip().lower() == "https"
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: every answer (JSON, files, errors, the socket's handshake)."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if came_over_https(request):
+        response.headers.setdefault("Strict-Transport-Security", HSTS)

@@ -16,7 +16,6 @@ same ``hub.router`` methods.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,6 +26,7 @@ from inbox.domain.errors import NotFound, ValidationFailed
 from inbox.domain.models import BusinessHours, Line, Role, RoutingRules
 from inbox.web.api.scope import Scope, scope_for
 from inbox.web.auth import current_operator, requires
+from inbox.web.body import read_json
 from inbox.web.keys import HUB
 
 routes = web.RouteTableDef()
@@ -43,10 +43,7 @@ def routing_view(line: Line) -> dict[str, Any]:
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        data = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValidationFailed("the body must be JSON", code="bad_json") from e
+    data = await read_json(request)
     if not isinstance(data, dict):
         raise ValidationFailed("the body must be a JSON object", code="bad_json")
     return data

@@ -13,6 +13,7 @@ CSP = (
     "media-src 'self' blob:; connect-src 'self' ws: wss:; object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+ASSET_SUFFIXES = frozenset({".js", ".css", ".svg", ".png", ".ico", ".woff2", ".html"})
 routes = web.RouteTableDef()
 
 
@@ -34,6 +35,12 @@ async def index(request: web.Request) -> web.StreamResponse:
 async def static(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     path = (STATIC / name).resolve()
-    if path.parent != STATIC.resolve() or not path.is_file():
+    # Only the page's assets: never the package's Python files or anything hidden.
+    if (
+        path.suffix not in ASSET_SUFFIXES
+        or name.startswith((".", "_"))
+        or path.parent != STATIC.resolve()
+        or not path.is_file()
+    ):
         raise web.HTTPNotFound()
     return web.FileResponse(path, headers=_headers())

@@ -11,9 +11,10 @@ import time
 import structlog
 from aiohttp import web
 
-from inbox.domain.errors import InboxError, NotFound, PayloadRejected, PayloadTooLarge
+from inbox.domain.errors import InboxError, NotFound, PayloadRejected
 from inbox.domain.inbound import WebhookRequest
 from inbox.domain.models import ChannelKind
+from inbox.web.body import read_limited
 from inbox.web.keys import HUB
 from inbox.web.metrics import PERSIST_SECONDS, WEBHOOKS
 from inbox.web.middleware import error_response
@@ -22,20 +23,6 @@ log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
 
 RETRY_AFTER_S = 5  # a store outage: ask the platform to come back soon
-
-
-async def read_limited(request: web.Request, limit: int) -> bytes:
-    """The body, refusing anything larger than ``limit`` without reading it all."""
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"body is larger than {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"body is larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @routes.route("*", "/webhooks/{kind}/{line_id}")

@@ -36,7 +36,10 @@ async def test_reply_is_signed_and_marked_sent(client: TestClient, hub: Hub) -> 
     assert sink.received[0]["user_id"] == "cust-1"
     secret = (await hub.lines.get(line_id)).secret("secret")
     body = json.dumps(sink.received[0], separators=(",", ":"), ensure_ascii=False).encode()
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    timestamp = sink.headers[0]["X-Inbox-Timestamp"]
+    assert int(timestamp) == int(hub.clock.now().timestamp())
+    signed = timestamp.encode() + b"." + body
+    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     assert sink.headers[0]["X-Inbox-Signature"] == "sha256=" + expected
     conversation = await hub.conversations.get(conv_id)
     assert conversation.first_operator_response_at is not None

@@ -48,7 +48,9 @@ async def test_malformed_json_wrong_types_and_empty_are_422(client: TestClient, 
         (b'{"message_id": "m", "user": {"id": "u"}}', "empty_message"),
         (b'{"message_id": "m", "text": "x"}', "invalid_payload"),
     ]:
-        resp = await client.post(f"/webhooks/api/{line.id}", data=body, headers=signed(line, body))
+        resp = await client.post(
+            f"/webhooks/api/{line.id}", data=body, headers=signed(line, body, hub)
+        )
         assert resp.status == 422, body
         error = (await resp.json())["error"]
         assert error["code"] == code, body
@@ -59,7 +61,7 @@ async def test_malformed_json_wrong_types_and_empty_are_422(client: TestClient, 
 async def test_oversized_body_is_413(client: TestClient, hub: Hub) -> None:
     line = await make_line(hub)
     body = api_body("m-big", text="x" * (hub.settings.webhook_max_body + 10))
-    resp = await client.post(f"/webhooks/api/{line.id}", data=body, headers=signed(line, body))
+    resp = await client.post(f"/webhooks/api/{line.id}", data=body, headers=signed(line, body, hub))
     assert resp.status == 413
     assert (await resp.json())["error"]["code"] == "payload_too_large"
     assert await count(hub, "messages") == 0
@@ -75,7 +77,7 @@ async def test_unknown_event_type_is_acknowledged(client: TestClient, hub: Hub) 
 async def test_unknown_line_or_channel_is_404(client: TestClient, hub: Hub) -> None:
     line = await make_line(hub)
     body = api_body("m-1")
-    resp = await client.post("/webhooks/api/nope", data=body, headers=signed(line, body))
+    resp = await client.post("/webhooks/api/nope", data=body, headers=signed(line, body, hub))
     assert resp.status == 404
     resp = await client.post(f"/webhooks/telegram/{line.id}", data=body)
     assert resp.status == 404

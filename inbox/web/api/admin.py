@@ -104,7 +104,7 @@ async def create_line(request: web.Request) -> web.StreamResponse:
     line = await admin.create(
         body.kind,
         body.name,
-        credentials=body.credentials,
+        credentials={k: v.get_secret_value() for k, v in body.credentials.items()},
         settings=body.settings,
         public_url=hub.settings.public_url,
         timezone=body.timezone,
@@ -217,7 +217,7 @@ async def create_operator(request: web.Request) -> web.StreamResponse:
         await _team_exists(hub, team_id)
     fields = body.model_dump(exclude={"password"})
     operator = Operator(**fields, created_at=hub.clock.now())
-    await hub.operators.add(operator, hash_password(body.password))
+    await hub.operators.add(operator, hash_password(body.password.get_secret_value()))
     log.info("operator_created", new_operator_id=operator.id, role=operator.role.value)
     return respond(OperatorOut(operator=operator), status=201)
 
@@ -249,7 +249,9 @@ async def update_operator(request: web.Request) -> web.StreamResponse:
     updated = Operator.model_validate({**operator.model_dump(), **changes})
     await hub.operators.replace(updated)
     if body.password is not None:
-        await hub.operators.set_password_hash(operator.id, hash_password(body.password))
+        await hub.operators.set_password_hash(
+            operator.id, hash_password(body.password.get_secret_value())
+        )
     if body.password is not None or body.active is False:
         await hub.sessions.revoke_all(operator.id)
     return respond(OperatorOut(operator=updated))

@@ -52,14 +52,15 @@ async def login(request: web.Request) -> web.StreamResponse:
         raise RateLimited("too many failed logins; try again later", retry_after=wait)
     operator = await hub.operators.get_by_login(body.login)
     stored = await hub.operators.password_hash(operator.id) if operator else None
-    valid = verify_password(stored or _DUMMY_HASH, body.password) and stored is not None
+    password = body.password.get_secret_value()
+    valid = verify_password(stored or _DUMMY_HASH, password) and stored is not None
     if operator is None or not operator.active or not valid:
         await hub.login_limiter.failed(body.login, address)
         log.info("login_failed")
         raise Unauthorized("wrong login or password", code="bad_credentials")
     await hub.login_limiter.succeeded(body.login)
     if stored and needs_rehash(stored):
-        await hub.operators.set_password_hash(operator.id, hash_password(body.password))
+        await hub.operators.set_password_hash(operator.id, hash_password(password))
     session_id, session = await hub.sessions.create(operator.id)
     log.info("login_ok", operator_id=operator.id)
     response = respond(MeOut(operator=operator, csrf_token=session.csrf))

@@ -6,7 +6,6 @@ One declaration feeds three things: the aiohttp route table, the role check
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -17,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from inbox.domain.errors import ValidationFailed
 from inbox.domain.models import Role
 from inbox.web.auth import RouteHandler, requires
+from inbox.web.body import read_json
 
 PREFIX = "/api/v1"
 M = TypeVar("M", bound=BaseModel)
@@ -98,11 +98,7 @@ def _invalid(e: ValidationError) -> ValidationFailed:
 
 async def read_body(request: web.Request, model: type[M]) -> M:
     """The JSON body validated by ``model``; 422 with the first problem otherwise."""
-    try:
-        raw = await request.read()
-        data = json.loads(raw) if raw else {}
-    except json.JSONDecodeError as e:
-        raise ValidationFailed("the body is not valid JSON", code="invalid_json") from e
+    data = await read_json(request)
     try:
         return model.model_validate(data)
     except ValidationError as e:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from inbox.domain.models import (
     CannedResponse,
@@ -30,7 +30,7 @@ LOCALES = ("en", "uk", "ru")
 
 class LoginIn(Body):
     login: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=1, max_length=200)
+    password: SecretStr = Field(min_length=1, max_length=200)
 
 
 class MeOut(Body):
@@ -216,7 +216,7 @@ class LineList(Body):
 class LineIn(Body):
     kind: ChannelKind
     name: str = Field(min_length=1, max_length=200)
-    credentials: dict[str, str] = Field(default_factory=dict)
+    credentials: dict[str, SecretStr] = Field(default_factory=dict)
     settings: dict[str, Any] = Field(default_factory=dict)
     timezone: str = "UTC"
 
@@ -233,7 +233,7 @@ class LinePatch(Body):
 class OperatorIn(Body):
     login: str = Field(min_length=1, max_length=100)
     name: str = Field(min_length=1, max_length=200)
-    password: str = Field(min_length=8, max_length=200)
+    password: SecretStr = Field(min_length=8, max_length=200)
     role: Role = Role.OPERATOR
     teams: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
@@ -243,7 +243,7 @@ class OperatorIn(Body):
 
 class OperatorPatch(Body):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    password: str | None = Field(default=None, min_length=8, max_length=200)
+    password: SecretStr | None = Field(default=None, min_length=8, max_length=200)
     role: Role | None = None
     teams: tuple[str, ...] | None = None
     languages: tuple[str, ...] | None = None
