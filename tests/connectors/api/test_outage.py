@@ -28,7 +28,7 @@ async def test_store_outage_is_503_with_retry_after(settings: Settings, tmp_path
                 own.stop()  # the database goes away after the line was read once
                 body = api_body("m-1")
                 resp = await client.post(
-                    f"/webhooks/api/{line.id}", data=body, headers=signed(line, body)
+                    f"/webhooks/api/{line.id}", data=body, headers=signed(line, body, hub)
                 )
                 answer = await resp.json()
                 assert resp.status == 503, answer
