@@ -6,6 +6,7 @@ is listed in the README's configuration table; a test keeps the two in step.
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -68,6 +69,7 @@ class UiSettings(BaseModel):
     session_ttl_s: int = Field(default=12 * 3600, gt=0)
     login_max_attempts: int = Field(default=5, gt=0)
     login_window_s: int = Field(default=300, gt=0)
+    password_threads: int = Field(default=2, ge=1, le=64)
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     upload_types: tuple[str, ...] = (
         "image/jpeg",
@@ -113,6 +115,13 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="Minimum log level")
     webhook_max_body: int = Field(
         default=1024 * 1024, gt=0, description="Largest webhook body accepted, in bytes"
+    )
+    trusted_proxy_header: str | None = Field(
+        default=None, description="Header a trusted proxy puts the client address in"
+    )
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = Field(
+        default=(ip_network("127.0.0.0/8"), ip_network("::1/128")),
+        description="Proxies whose trusted_proxy_header is believed",
     )
     secret_key: SecretStr | None = Field(
         default=None, description="Signs session cookies; unset: a random key per start"

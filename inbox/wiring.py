@@ -26,6 +26,7 @@ from inbox.domain.clock import Clock, SystemClock
 from inbox.domain.errors import NotFound
 from inbox.domain.models import ChannelKind
 from inbox.domain.ports import Connector, CredentialStore, CrmView, ExternalCrm, FileStore, Router
+from inbox.security import PasswordChecker
 from inbox.services.files import AttachmentFetcher
 from inbox.services.ingest import Ingest
 from inbox.services.outbound import Replier, Sender
@@ -189,6 +190,7 @@ class Hub:
     canned: MongoCannedRepository
     sessions: RedisSessionStore
     login_limiter: RedisLoginLimiter
+    passwords: PasswordChecker
     routing: RedisRouter | None = None  # the concrete router, for its worker jobs and tools
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -330,6 +332,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
                 settings.ui.login_max_attempts,
                 settings.ui.login_window_s,
             ),
+            passwords=PasswordChecker(settings.ui.password_threads),
         )
         hub.ingest.add_hook(attachments)  # after the router: downloads never delay routing
         try:

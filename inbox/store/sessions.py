@@ -72,14 +72,46 @@ class RedisSessionStore:
         return len(keys)
 
 
+# One round trip: count the attempt under both keys, then say whether it may be checked.
+# Counting before the password check means at most ``limit`` attempts are ever evaluated,
+# however many arrive at once. Returns 0 (go ahead) or the seconds until the next try.
+_ATTEMPT = """
+local window = tonumber(ARGV[1])
+local function bump(key)
+  local n = redis.call('INCR', key)
+  if n == 1 or redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, window) end
+  return n
+end
+local user = bump(KEYS[1])
+local addr = bump(KEYS[2])
+if user > tonumber(ARGV[2]) then return math.max(redis.call('TTL', KEYS[1]), 1) end
+if addr > tonumber(ARGV[3]) then return math.max(redis.call('TTL', KEYS[2]), 1) end
+return 0
+"""
+
+# A success ends the login's count and takes its own attempt back from the address, so a
+# whole office logging in each morning behind one address is not throttled.
+_SUCCEEDED = """
+redis.call('DEL', KEYS[1])
+if redis.call('DECR', KEYS[2]) <= 0 then redis.call('DEL', KEYS[2]) end
+return 0
+"""
+
+
 class RedisLoginLimiter:
-    """Counts failed logins per login name and per client address in a fixed window."""
+    """Counts login attempts per login name and per client address in a fixed window.
+
+    The address limit is ten times the login limit: many operators may share one office
+    address. Both counters move in one Lua call, atomically.
+    """
 
     def __init__(self, redis: Redis, prefix: str, max_attempts: int, window_s: int) -> None:
         self._redis = redis
         self._prefix = prefix
         self._max = max_attempts
         self._window = window_s
+        self._attempt = redis.register_script(_ATTEMPT)
+        self._succeeded = redis.register_script(_SUCCEEDED)
 
     def _keys(self, login: str, address: str) -> list[str]:
         return [
@@ -87,22 +119,12 @@ class RedisLoginLimiter:
             f"{self._prefix}login:addr:{_digest(address)}",
         ]
 
-    async def blocked_for(self, login: str, address: str) -> float | None:
-        """Seconds until another attempt is allowed, or None when allowed now."""
-        for key in self._keys(login, address):
-            count = await self._redis.get(key)
-            # The address limit is wider: many operators may share one office address.
-            limit = self._max if ":user:" in key else self._max * 10
-            if count is not None and int(count) >= limit:
-                ttl = await self._redis.ttl(key)
-                return float(max(ttl, 1))
-        return None
+    async def attempt(self, login: str, address: str) -> float | None:
+        """Count one attempt; None when it may be checked, else seconds until a retry."""
+        wait = await self._attempt(
+            keys=self._keys(login, address), args=[self._window, self._max, self._max * 10]
+        )
+        return float(wait) if int(wait) > 0 else None
 
-    async def failed(self, login: str, address: str) -> None:
-        for key in self._keys(login, address):
-            count = await self._redis.incr(key)
-            if count == 1:
-                await self._redis.expire(key, self._window)
-
-    async def succeeded(self, login: str) -> None:
-        await self._redis.delete(self._keys(login, "")[0])
+    async def succeeded(self, login: str, address: str) -> None:
+        await self._succeeded(keys=self._keys(login, address), args=[])
