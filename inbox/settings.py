@@ -103,6 +103,15 @@ class Settings(BaseSettings):
         default=None, description="Redis/Valkey URL; unset: start the embedded Valkey"
     )
     redis_prefix: str = Field(default="inbox:", description="Prefix of every Redis key")
+    redis_timeout_s: float = Field(
+        default=2.0, gt=0, description="Redis connect and read timeout, seconds"
+    )
+    redis_retries: int = Field(
+        default=3, ge=0, le=20, description="Retries of a Redis command on a lost connection"
+    )
+    redis_health_check_s: int = Field(
+        default=2, ge=0, description="A Redis connection idle this long is pinged before use"
+    )
     host: str = Field(default="127.0.0.1", description="Address the web process binds")
     port: int = Field(default=8080, ge=0, le=65535, description="Port the web process binds")
     public_url: str | None = Field(

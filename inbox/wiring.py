@@ -52,6 +52,7 @@ from inbox.store.messages import MongoMessageRepository
 from inbox.store.mongo import Database, check_server, ensure_indexes, make_client
 from inbox.store.operators import MongoOperatorRepository, MongoTeamRepository
 from inbox.store.presence import MongoAccountOwners, MongoPresenceRepository
+from inbox.store.redis_client import make_redis
 from inbox.store.sessions import RedisLoginLimiter, RedisSessionStore
 from inbox.store.tokens import MongoTokenRepository
 from routing.router import Router as RedisRouter
@@ -227,7 +228,12 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         raise RuntimeError("open_hub needs mongo_url and redis_url (start embedded servers first)")
     clock = clock or SystemClock()
     mongo = make_client(settings.mongo_url.get_secret_value())
-    redis = Redis.from_url(settings.redis_url.get_secret_value())
+    redis = make_redis(
+        settings.redis_url.get_secret_value(),
+        timeout_s=settings.redis_timeout_s,
+        retries=settings.redis_retries,
+        health_check_s=settings.redis_health_check_s,
+    )
     http = aiohttp.ClientSession()
     connectors = Connectors()
     try:

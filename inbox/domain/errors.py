@@ -8,6 +8,7 @@ InboxError
 ├── Forbidden              (403)
 ├── PayloadTooLarge        (413)
 ├── RateLimited            (429)
+├── Unavailable            (503)  a backing service (Redis) is down; try again shortly
 ├── UnsupportedEvent       (acknowledged with 2xx and logged: platforms retry non-2xx)
 ├── DeliveryError          (outbound send failed; ``retryable`` says whether to try again)
 └── StartupError           (an embedded server or a dependency could not start)
@@ -64,6 +65,17 @@ class RateLimited(InboxError):
     code = "rate_limited"
 
     def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unavailable(InboxError):
+    """A backing service does not answer; the request may be retried after ``retry_after``."""
+
+    status = 503
+    code = "unavailable"
+
+    def __init__(self, message: str = "", *, retry_after: float = 2.0) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
