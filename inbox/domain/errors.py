@@ -7,6 +7,7 @@ InboxError
 ├── Unauthorized           (401)  bad or missing credentials, bad webhook signature
 ├── Forbidden              (403)
 ├── PayloadTooLarge        (413)
+├── UnsupportedMediaType   (415)
 ├── RateLimited            (429)
 ├── Unavailable            (503)  a backing service (Redis) is down; try again shortly
 ├── UnsupportedEvent       (acknowledged with 2xx and logged: platforms retry non-2xx)
@@ -58,6 +59,11 @@ class Forbidden(InboxError):
 class PayloadTooLarge(InboxError):
     status = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(InboxError):
+    status = 415
+    code = "unsupported_media_type"
 
 
 class RateLimited(InboxError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 
-from inbox.domain.errors import NotFound, RateLimited, Unauthorized
+from inbox.domain.errors import NotFound, RateLimited, Unauthorized, UnsupportedMediaType
 from inbox.security import hash_password, needs_rehash
 from inbox.web.api.registry import ApiRoutes, no_content, read_body, respond
 from inbox.web.api.schemas import (
@@ -46,6 +46,10 @@ def secure_cookies(request: web.Request) -> bool:
 )
 async def login(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
+    # JSON only: a cross-site form can post text/plain or form bodies without a CORS
+    # preflight, and would log the victim's browser into the attacker's account.
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("send the login as application/json")
     body = await read_body(request, LoginIn)
     address = client_address(request)
     # Counted before the check, atomically: a burst of guesses gets at most the limit checked.
