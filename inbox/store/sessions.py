@@ -63,13 +63,21 @@ class RedisSessionStore:
     async def delete(self, session_id: str) -> None:
         await self._redis.delete(self._key(session_id))
 
-    async def revoke_all(self, operator_id: str) -> int:
-        """End every session of an operator (password changed, account deactivated)."""
-        keys: Any = await self._redis.smembers(self._index(operator_id))
-        if keys:
-            await self._redis.delete(*keys)
-        await self._redis.delete(self._index(operator_id))
-        return len(keys)
+    async def revoke_all(self, operator_id: str, *, keep: str | None = None) -> int:
+        """End every session of an operator (password changed, account deactivated).
+
+        ``keep`` is a session id to spare: the one making the change, when it is theirs.
+        """
+        index = self._index(operator_id)
+        keys: Any = await self._redis.smembers(index)
+        spared = self._key(keep).encode() if keep else None
+        ended = [k for k in keys if k != spared]
+        if ended:
+            await self._redis.delete(*ended)
+            await self._redis.srem(index, *ended)
+        if spared is None or spared not in keys:
+            await self._redis.delete(index)
+        return len(ended)
 
 
 # One round trip: count the attempt under both keys, then say whether it may be checked.
