@@ -133,7 +133,8 @@ class Settings(BaseSettings):
         description="Proxies whose trusted_proxy_header is believed",
     )
     secret_key: SecretStr | None = Field(
-        default=None, description="Signs session cookies; unset: a random key per start"
+        default=None,
+        description="Binds sessions and CSRF tokens (HMAC), >= 32 chars; unset: random per start",
     )
     worker: WorkerSettings = WorkerSettings()
     crm: CrmSettings = CrmSettings()

@@ -1,13 +1,16 @@
 """Browser sessions and login throttling in Redis, so any web process serves any request.
 
-Only a SHA-256 of the session id is used as the key: a leaked Redis dump does not hand out
-live sessions. Each session carries its own CSRF token (double-submit: the browser sends it
-back in a header on every unsafe request).
+A session's Redis key is an HMAC-SHA256 of its id under ``INBOX_SECRET_KEY``, and its CSRF
+token (double submit: the browser sends it back in a header on every unsafe request) is
+another HMAC of the id, never stored. A Redis dump thus holds neither a cookie nor a CSRF
+token, and write access to Redis cannot mint a session without the key. Every web process
+must therefore run with the same key.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -28,13 +31,18 @@ def _digest(value: str) -> str:
 
 
 class RedisSessionStore:
-    def __init__(self, redis: Redis, prefix: str, ttl_s: int) -> None:
+    def __init__(self, redis: Redis, prefix: str, ttl_s: int, secret: bytes) -> None:
         self._redis = redis
         self._prefix = prefix
         self._ttl_s = ttl_s
+        self._secret = secret
+
+    def _mac(self, purpose: str, session_id: str) -> str:
+        message = f"{purpose}\0{session_id}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     def _key(self, session_id: str) -> str:
-        return f"{self._prefix}session:{_digest(session_id)}"
+        return f"{self._prefix}session:{self._mac('session', session_id)}"
 
     def _index(self, operator_id: str) -> str:
         return f"{self._prefix}sessions-of:{operator_id}"
@@ -42,8 +50,8 @@ class RedisSessionStore:
     async def create(self, operator_id: str) -> tuple[str, Session]:
         """A new session; returns (session id for the cookie, the session)."""
         session_id = new_secret(32)
-        session = Session(operator_id=operator_id, csrf=new_secret(24))
-        payload = json.dumps({"operator_id": operator_id, "csrf": session.csrf})
+        session = Session(operator_id=operator_id, csrf=self._mac("csrf", session_id))
+        payload = json.dumps({"operator_id": operator_id})
         key = self._key(session_id)
         await self._redis.set(key, payload, ex=self._ttl_s)
         # An index of the operator's sessions, so a password change can end them all.
@@ -58,7 +66,7 @@ class RedisSessionStore:
         if raw is None:
             return None
         data = json.loads(raw)
-        return Session(operator_id=str(data["operator_id"]), csrf=str(data["csrf"]))
+        return Session(operator_id=str(data["operator_id"]), csrf=self._mac("csrf", session_id))
 
     async def delete(self, session_id: str) -> None:
         await self._redis.delete(self._key(session_id))
