@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,10 +23,10 @@ from connectors.viber import ViberConnector
 from crm_sync.bitrix24 import Bitrix24Client, Bitrix24Config, Bitrix24Crm
 from crm_sync.side import CrmSide, CrmStores, OutboxOptions, build_crm_side
 from inbox.domain.clock import Clock, SystemClock
-from inbox.domain.errors import NotFound, StartupError
+from inbox.domain.errors import NotFound
 from inbox.domain.models import ChannelKind
 from inbox.domain.ports import Connector, CredentialStore, CrmView, ExternalCrm, FileStore, Router
-from inbox.security import PasswordChecker
+from inbox.security import PasswordChecker, session_secret
 from inbox.services.files import AttachmentFetcher
 from inbox.services.ingest import Ingest
 from inbox.services.outbound import Replier, Sender
@@ -222,32 +221,14 @@ class Hub:
         return status
 
 
-MIN_SECRET_KEY = 32
-
-
-def session_secret(settings: Settings) -> bytes:
-    """The key sessions and CSRF tokens are bound with; random per start when unset."""
-    if settings.secret_key is None:
-        log.info(
-            "secret_key_unset",
-            effect="sessions end on restart and are not shared between web processes",
-        )
-        return secrets.token_bytes(32)
-    key = settings.secret_key.get_secret_value()
-    if len(key) < MIN_SECRET_KEY:
-        raise StartupError(
-            f"INBOX_SECRET_KEY is too short ({len(key)} characters): use at least"
-            f" {MIN_SECRET_KEY} random characters, the same in every web process"
-        )
-    return key.encode()
-
-
 @contextlib.asynccontextmanager
 async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Hub]:
     """Open every resource for one process, and close them all on exit."""
     if settings.mongo_url is None or settings.redis_url is None:
         raise RuntimeError("open_hub needs mongo_url and redis_url (start embedded servers first)")
-    secret = session_secret(settings)  # before connecting anything: a bad key stops the start
+    secret = session_secret(
+        settings.secret_key
+    )  # before connecting anything: a bad key stops the start
     clock = clock or SystemClock()
     mongo = make_client(settings.mongo_url.get_secret_value())
     redis = make_redis(
