@@ -104,7 +104,7 @@ class Settings(BaseSettings):
     )
     redis_prefix: str = Field(default="inbox:", description="Prefix of every Redis key")
     redis_timeout_s: float = Field(
-        default=2.0, gt=0, description="Redis connect and read timeout, seconds"
+        default=5.0, gt=0, description="Redis connect and read timeout, seconds"
     )
     redis_retries: int = Field(
         default=3, ge=0, le=20, description="Retries of a Redis command on a lost connection"
