@@ -7,6 +7,7 @@ is listed in the README's configuration table; a test keeps the two in step.
 from __future__ import annotations
 
 import ipaddress
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -69,6 +70,7 @@ class UiSettings(BaseModel):
     session_ttl_s: int = Field(default=12 * 3600, gt=0)
     login_max_attempts: int = Field(default=5, gt=0)
     login_window_s: int = Field(default=300, gt=0)
+    password_threads: int = Field(default=2, ge=1, le=64)
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     upload_types: tuple[str, ...] = (
         "image/jpeg",
@@ -102,6 +104,15 @@ class Settings(BaseSettings):
         default=None, description="Redis/Valkey URL; unset: start the embedded Valkey"
     )
     redis_prefix: str = Field(default="inbox:", description="Prefix of every Redis key")
+    redis_timeout_s: float = Field(
+        default=5.0, gt=0, description="Redis connect and read timeout, seconds"
+    )
+    redis_retries: int = Field(
+        default=3, ge=0, le=20, description="Retries of a Redis command on a lost connection"
+    )
+    redis_health_check_s: int = Field(
+        default=2, ge=0, description="A Redis connection idle this long is pinged before use"
+    )
     host: str = Field(default="127.0.0.1", description="Address the web process binds")
     port: int = Field(default=8080, ge=0, le=65535, description="Port the web process binds")
     public_url: str | None = Field(
@@ -135,8 +146,16 @@ class Settings(BaseSettings):
         default=("127.0.0.0/8", "::1/128"),
         description="Networks that may read /metrics and /readyz (JSON list)",
     )
+    trusted_proxy_header: str | None = Field(
+        default=None, description="Header a trusted proxy puts the client address in"
+    )
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = Field(
+        default=(ip_network("127.0.0.0/8"), ip_network("::1/128")),
+        description="Proxies whose trusted_proxy_header is believed",
+    )
     secret_key: SecretStr | None = Field(
-        default=None, description="Signs session cookies; unset: a random key per start"
+        default=None,
+        description="Binds sessions and CSRF tokens (HMAC), >= 32 chars; unset: random per start",
     )
     worker: WorkerSettings = WorkerSettings()
     crm: CrmSettings = CrmSettings()

@@ -27,6 +27,7 @@ from inbox.domain.clock import Clock, SystemClock
 from inbox.domain.errors import NotFound
 from inbox.domain.models import ChannelKind
 from inbox.domain.ports import Connector, CredentialStore, CrmView, ExternalCrm, FileStore, Router
+from inbox.security import PasswordChecker, session_secret
 from inbox.services.files import AttachmentFetcher
 from inbox.services.ingest import Ingest
 from inbox.services.outbound import Replier, Sender
@@ -53,6 +54,7 @@ from inbox.store.messages import MongoMessageRepository
 from inbox.store.mongo import Database, check_server, ensure_indexes, make_client
 from inbox.store.operators import MongoOperatorRepository, MongoTeamRepository
 from inbox.store.presence import MongoAccountOwners, MongoPresenceRepository
+from inbox.store.redis_client import make_redis
 from inbox.store.rejected import MongoRejectedWebhooks
 from inbox.store.sessions import RedisLoginLimiter, RedisSessionStore
 from inbox.store.tokens import MongoTokenRepository
@@ -198,6 +200,7 @@ class Hub:
     sessions: RedisSessionStore
     login_limiter: RedisLoginLimiter
     rejections: WebhookRejections
+    passwords: PasswordChecker
     routing: RedisRouter | None = None  # the concrete router, for its worker jobs and tools
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -232,9 +235,17 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
     """Open every resource for one process, and close them all on exit."""
     if settings.mongo_url is None or settings.redis_url is None:
         raise RuntimeError("open_hub needs mongo_url and redis_url (start embedded servers first)")
+    secret = session_secret(
+        settings.secret_key
+    )  # before connecting anything: a bad key stops the start
     clock = clock or SystemClock()
     mongo = make_client(settings.mongo_url.get_secret_value())
-    redis = Redis.from_url(settings.redis_url.get_secret_value())
+    redis = make_redis(
+        settings.redis_url.get_secret_value(),
+        timeout_s=settings.redis_timeout_s,
+        retries=settings.redis_retries,
+        health_check_s=settings.redis_health_check_s,
+    )
     http = aiohttp.ClientSession()
     connectors = Connectors()
     try:
@@ -333,7 +344,9 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             routing=router,
             inbox=MongoInboxQueries(db),
             canned=MongoCannedRepository(db),
-            sessions=RedisSessionStore(redis, settings.redis_prefix, settings.ui.session_ttl_s),
+            sessions=RedisSessionStore(
+                redis, settings.redis_prefix, settings.ui.session_ttl_s, secret
+            ),
             login_limiter=RedisLoginLimiter(
                 redis,
                 settings.redis_prefix,
@@ -341,6 +354,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
                 settings.ui.login_window_s,
             ),
             rejections=WebhookRejections(log=MongoRejectedWebhooks(db), clock=clock),
+            passwords=PasswordChecker(settings.ui.password_threads),
         )
         hub.ingest.add_hook(attachments)  # after the router: downloads never delay routing
         try:

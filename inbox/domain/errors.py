@@ -9,7 +9,9 @@ InboxError
 ├── Unauthorized           (401)  bad or missing credentials, bad webhook signature
 ├── Forbidden              (403)
 ├── PayloadTooLarge        (413)
+├── UnsupportedMediaType   (415)
 ├── RateLimited            (429)
+├── Unavailable            (503)  a backing service (Redis) is down; try again shortly
 ├── UnsupportedEvent       (acknowledged with 2xx and logged: platforms retry non-2xx)
 ├── DeliveryError          (outbound send failed; ``retryable`` says whether to try again)
 └── StartupError           (an embedded server or a dependency could not start)
@@ -69,11 +71,27 @@ class PayloadTooLarge(InboxError):
     code = "payload_too_large"
 
 
+class UnsupportedMediaType(InboxError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 class RateLimited(InboxError):
     status = 429
     code = "rate_limited"
 
     def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unavailable(InboxError):
+    """A backing service does not answer; the request may be retried after ``retry_after``."""
+
+    status = 503
+    code = "unavailable"
+
+    def __init__(self, message: str = "", *, retry_after: float = 2.0) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 

@@ -55,3 +55,10 @@ class MongoTokenRepository:
             {"_id": token_id, "operator_id": operator_id}, {"$set": {"revoked": True}}
         )
         return result.modified_count == 1
+
+    async def revoke_all(self, operator_id: str) -> int:
+        """Revoke every live token of an operator (password changed, account deactivated)."""
+        result = await self._c.update_many(
+            {"operator_id": operator_id, "revoked": False}, {"$set": {"revoked": True}}
+        )
+        return int(result.modified_count)

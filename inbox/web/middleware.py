@@ -13,7 +13,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from inbox.domain.errors import InboxError, RateLimited
+from inbox.domain.errors import InboxError, RateLimited, Unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -47,7 +47,7 @@ async def errors_to_json(request: web.Request, handler: Handler) -> web.StreamRe
         else:
             log.info("request_rejected", code=e.code, error=e.message, path=request.path)
         headers: dict[str, Any] = {}
-        if isinstance(e, RateLimited) and e.retry_after is not None:
+        if isinstance(e, RateLimited | Unavailable) and e.retry_after is not None:
             headers["Retry-After"] = str(int(e.retry_after + 0.999))
         return error_response(e.status, e.code, e.message, **headers)
     except web.HTTPException as e:

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from inbox.domain.errors import Conflict
+from inbox.domain.errors import Conflict, Unavailable
 from inbox.domain.models import (
     ChannelKind,
     Conversation,
@@ -34,7 +34,8 @@ from inbox.store.conversations import conversation_doc
 from inbox.store.docs import to_doc
 from inbox.wiring import Hub, open_hub
 
-REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
+# The hub translates a Redis outage into Unavailable; raw errors can still escape pub/sub.
+REDIS_DOWN = (Unavailable, RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
 
 
 @dataclass(frozen=True)

@@ -63,10 +63,13 @@ async def test_a_redis_restart_mid_run_rebuilds_counters(
                 while await routed(hub) < 25:  # noqa: ASYNC110 - no event crosses processes
                     await asyncio.sleep(0.05)
                 valkey.stop()
+                at_restart = await routed(hub)
                 valkey = start_valkey(tmp_path / "v2", port)
                 results = await asyncio.gather(*runs)
             assert [v for r in results for v in r["violations"]] == []
-            assert any(r["redis_errors"] > 0 for r in results)  # the restart hit them
+            # The restart came mid-run. The client's retries usually ride it out unseen
+            # (redis_errors 0); what they do not absorb the processes retry themselves.
+            assert at_restart < len(conv_ids)
             await retry(settle, hub, op_ids)
             assert await final_invariants(hub) == []
             await hub.db.client.drop_database(own.mongo_db)

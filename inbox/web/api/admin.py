@@ -33,7 +33,7 @@ from inbox.web.api.schemas import (
     TeamList,
     TeamOut,
 )
-from inbox.web.auth import current_operator
+from inbox.web.auth import SESSION_ID, current_operator
 from inbox.web.keys import HUB
 from inbox.wiring import Hub
 
@@ -253,7 +253,11 @@ async def update_operator(request: web.Request) -> web.StreamResponse:
             operator.id, hash_password(body.password.get_secret_value())
         )
     if body.password is not None or body.active is False:
-        await hub.sessions.revoke_all(operator.id)
+        # Every other credential ends with it: sessions (but the one making the change)
+        # and personal API tokens, which would otherwise outlive a leaked password.
+        await hub.sessions.revoke_all(operator.id, keep=request.get(SESSION_ID))
+        revoked = await hub.tokens.revoke_all(operator.id)
+        log.info("operator_credentials_revoked", target_operator_id=operator.id, tokens=revoked)
     return respond(OperatorOut(operator=updated))
 
 
@@ -269,6 +273,7 @@ async def deactivate_operator(request: web.Request) -> web.StreamResponse:
     _no_self_lockout(request, operator.id, None, False)
     await hub.operators.replace(operator.model_copy(update={"active": False}))
     await hub.sessions.revoke_all(operator.id)
+    await hub.tokens.revoke_all(operator.id)
     return no_content()
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 
-from inbox.domain.errors import NotFound, RateLimited, Unauthorized
-from inbox.security import hash_password, needs_rehash, verify_password
+from inbox.domain.errors import NotFound, RateLimited, Unauthorized, UnsupportedMediaType
+from inbox.security import hash_password, needs_rehash
 from inbox.web.api.registry import ApiRoutes, no_content, read_body, respond
 from inbox.web.api.schemas import (
     LoginIn,
@@ -20,6 +20,7 @@ from inbox.web.api.schemas import (
     TokenOut,
 )
 from inbox.web.auth import SESSION_COOKIE, SESSION_ID, current_operator
+from inbox.web.client_address import client_address
 from inbox.web.keys import HUB
 
 log = structlog.get_logger(__name__)
@@ -45,22 +46,26 @@ def secure_cookies(request: web.Request) -> bool:
 )
 async def login(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
+    # JSON only: a cross-site form can post text/plain or form bodies without a CORS
+    # preflight, and would log the victim's browser into the attacker's account.
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType("send the login as application/json")
     body = await read_body(request, LoginIn)
-    address = request.remote or "unknown"
-    wait = await hub.login_limiter.blocked_for(body.login, address)
+    address = client_address(request)
+    # Counted before the check, atomically: a burst of guesses gets at most the limit checked.
+    wait = await hub.login_limiter.attempt(body.login, address)
     if wait is not None:
         raise RateLimited("too many failed logins; try again later", retry_after=wait)
     operator = await hub.operators.get_by_login(body.login)
     stored = await hub.operators.password_hash(operator.id) if operator else None
     password = body.password.get_secret_value()
-    valid = verify_password(stored or _DUMMY_HASH, password) and stored is not None
-    if operator is None or not operator.active or not valid:
-        await hub.login_limiter.failed(body.login, address)
+    valid = await hub.passwords.verify(stored or _DUMMY_HASH, password)
+    if operator is None or not operator.active or not valid or stored is None:
         log.info("login_failed")
         raise Unauthorized("wrong login or password", code="bad_credentials")
-    await hub.login_limiter.succeeded(body.login)
-    if stored and needs_rehash(stored):
-        await hub.operators.set_password_hash(operator.id, hash_password(password))
+    await hub.login_limiter.succeeded(body.login, address)
+    if needs_rehash(stored):
+        await hub.operators.set_password_hash(operator.id, await hub.passwords.hash(password))
     session_id, session = await hub.sessions.create(operator.id)
     log.info("login_ok", operator_id=operator.id)
     response = respond(MeOut(operator=operator, csrf_token=session.csrf))
