@@ -184,6 +184,7 @@ def check_line(line: Line) -> Line:
     """Every rule that needs nothing but the line itself; returns the line normalised."""
     check_timezone(line.timezone)
     check_settings(line.settings)
+    _check_keys(dict.fromkeys(line.credentials, ""), "credentials", 1)  # names only
     check_routing(line.routing)
     check_int(line.reopen_window_s, "reopen_window_s", 0, 366 * DAY_S)
     if line.welcome_text is not None and len(line.welcome_text) > MAX_TEXT:
