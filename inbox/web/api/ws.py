@@ -107,9 +107,7 @@ async def _feed(
     await ws.send_json({"type": "hello", "last_event_id": newest})
     if last_id is not None:
         oldest = await feed.oldest_id()
-        trimmed = oldest is not None and id_key(oldest) > id_key(last_id) and last_id != "0-0"
-        ahead = id_key(last_id) > sent  # newer than the stream: it was reset since
-        if trimmed or ahead:
+        if oldest is not None and id_key(oldest) > id_key(last_id) and last_id != "0-0":
             await ws.send_json({"type": "resync"})
         else:
             missed = await feed.since(last_id, CATCH_UP_MAX)
