@@ -109,7 +109,7 @@ async def _feed(
         oldest = await feed.oldest_id()
         if oldest is not None and id_key(oldest) > id_key(last_id) and last_id != "0-0":
             await ws.send_json({"type": "resync"})
-        else:
+        elif id_key(last_id) < sent:  # else nothing was missed (Redis refuses "(" past the max)
             missed = await feed.since(last_id, CATCH_UP_MAX)
             if len(missed) == CATCH_UP_MAX:
                 await ws.send_json({"type": "resync"})
