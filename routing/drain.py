@@ -16,6 +16,7 @@ import structlog
 
 from inbox.domain.errors import Conflict, NotFound
 from inbox.domain.models import ConversationStatus, Presence
+from routing import guard
 
 if TYPE_CHECKING:
     from routing.router import Router
@@ -72,6 +73,8 @@ async def drain(router: Router, limit: int | None = None) -> int:
                 routed = await router.route_conversation(conv)
             except Conflict:
                 continue
+        except guard.OUTAGE:
+            raise
         except Exception:  # one line's bad data must not stop the drain for the others
             log.exception("routing_drain_failed", line_id=line_id, conversation_id=conv_id)
             continue

@@ -12,12 +12,18 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import structlog
+from pymongo.errors import PyMongoError
+from redis.exceptions import RedisError
 
 from inbox.domain.line_checks import load_zone
 from inbox.domain.models import Line
 from routing import hours
 
 log = structlog.get_logger(__name__)
+
+# A store that is down is not one line's problem: these propagate through the per-line and
+# per-conversation isolation, so callers (the worker's job, a request) see the outage.
+OUTAGE = (RedisError, PyMongoError, OSError)
 
 
 def open_now(line: Line, now: datetime) -> bool:

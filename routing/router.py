@@ -680,6 +680,8 @@ class Router:
         for timer in (presence_timeouts, offline_grace, no_reply, drain):
             try:
                 done += await timer(self)
+            except guard.OUTAGE:
+                raise  # Redis or MongoDB down: the worker's job logs it and tries next tick
             except Exception:  # one timer failing must not skip the others this tick
                 log.exception("routing_timer_failed", timer=timer.__name__)
         return done

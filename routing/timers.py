@@ -15,7 +15,7 @@ import structlog
 from inbox.domain.errors import Conflict
 from inbox.domain.events import conversation_event
 from inbox.domain.models import Conversation, ConversationStatus, Presence, RoutingStrategy
-from routing import policies
+from routing import guard, policies
 
 if TYPE_CHECKING:
     from routing.router import Router
@@ -37,6 +37,8 @@ async def offline_grace(router: Router) -> int:
         for conv in held:
             try:
                 released += await _grace_one(router, conv, op, since, now)
+            except guard.OUTAGE:
+                raise
             except Exception:  # one line's bad data must not stop the sweep for the others
                 log.exception(
                     "routing_timer_conversation_failed",
@@ -73,6 +75,8 @@ async def no_reply(router: Router, limit: int = 100) -> int:
             await _pass_on(router, conv)
         except Conflict:
             continue
+        except guard.OUTAGE:
+            raise
         except Exception:  # one line's bad data must not stop the sweep for the others
             log.exception(
                 "routing_timer_conversation_failed",
