@@ -4,7 +4,8 @@
     inbox line add KIND --name N [...] | line list | line show ID
     inbox operator add --login L --name N [...] | operator list
 
-List and add commands take ``--json`` for scripts. Errors print one line and exit 1.
+List and add commands take ``--json`` for scripts. Errors print one line and exit 1;
+a refused value (the same validation as the REST API) exits 2.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from aiohttp import web
 from inbox import logconfig
 from inbox.cli_crm import add_crm_commands, add_line_crm_command
 from inbox.cli_routing import add_routing_commands
-from inbox.domain.errors import InboxError
+from inbox.domain.errors import InboxError, ValidationFailed
 from inbox.domain.models import ChannelKind, Line, Operator, Role
 from inbox.runtime import resolved
 from inbox.security import MIN_PASSWORD, hash_password
-from inbox.services.lines import LineAdmin, webhook_url
+from inbox.services.lines import webhook_url
 from inbox.settings import Settings
 from inbox.wiring import Hub, open_hub
 
@@ -83,7 +84,7 @@ async def cmd_line_add(hub: Hub, args: argparse.Namespace) -> None:
     fields: dict[str, Any] = {"timezone": args.timezone}
     if args.welcome_text:
         fields["welcome_text"] = args.welcome_text
-    admin = LineAdmin(lines=hub.lines, connectors=hub.connectors, clock=hub.clock)
+    admin = hub.line_admin()
     public_url = args.public_url or hub.settings.public_url
     line = await admin.create(
         ChannelKind(args.kind),
@@ -249,6 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logconfig.configure(settings.log_level, settings.log_format)
     try:
         result: int = args.func(settings, args)
+    except ValidationFailed as e:  # a bad value given: usage error, like argparse's
+        print(f"error: {e.message}", file=sys.stderr)
+        return 2
     except InboxError as e:
         print(f"error: {e.message}", file=sys.stderr)
         return 1

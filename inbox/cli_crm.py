@@ -78,15 +78,13 @@ async def cmd_line_crm(hub: Hub, args: argparse.Namespace) -> None:
     from inbox.cli import _emit
 
     line = await hub.lines.get(args.line_id)
-    if args.pipeline:
-        await hub.crm_side.pipelines.get(args.pipeline)
     rules = CrmRules(
         create=CrmCreate(args.create),
         pipeline_id=args.pipeline,
         responsible=args.responsible,
         b2b=args.b2b,
     )
-    await hub.lines.replace(line.model_copy(update={"crm": rules}))
+    await hub.line_admin().save(line.model_copy(update={"crm": rules}))  # the REST API's checks
     data: dict[str, Any] = rules.model_dump(mode="json")
     _emit(args, data, f"line {line.id}: create {rules.create.value} on a new conversation")
 

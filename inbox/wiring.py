@@ -30,6 +30,8 @@ from inbox.domain.ports import Connector, CredentialStore, CrmView, ExternalCrm,
 from inbox.security import PasswordChecker, session_secret
 from inbox.services.files import AttachmentFetcher
 from inbox.services.ingest import Ingest
+from inbox.services.line_rules import LineRules
+from inbox.services.lines import LineAdmin
 from inbox.services.outbound import Replier, Sender
 from inbox.services.rejections import WebhookRejections
 from inbox.settings import Settings
@@ -203,6 +205,15 @@ class Hub:
     passwords: PasswordChecker
     routing: RedisRouter | None = None  # the concrete router, for its worker jobs and tools
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def line_admin(self) -> LineAdmin:
+        """Line writes with the one validation the API and the CLI share."""
+        rules = LineRules(
+            teams=self.teams, operators=self.operators, pipelines=self.crm_side.stores.pipelines
+        )
+        return LineAdmin(
+            lines=self.lines, connectors=self.connectors, clock=self.clock, rules=rules
+        )
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         """Run work after the HTTP answer; kept referenced and awaited on shutdown."""

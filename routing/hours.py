@@ -3,14 +3,19 @@
 A window ``start``-``end`` on a weekday is local time; ``end`` may be ``24:00``, and a
 window whose end is not after its start runs past midnight into the next day. Holidays
 are local ISO dates, closed all day. No windows at all means always open.
+
+A time zone that cannot be used (a line stored before writes were validated) counts as
+UTC here, so one such line can neither crash the router nor stop the others; the router
+logs it (:mod:`routing.guard`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from inbox.domain.errors import ValidationFailed
+from inbox.domain.line_checks import load_zone
 from inbox.domain.models import BusinessHours
 
 
@@ -20,15 +25,15 @@ def _minutes(hhmm: str) -> int:
 
 
 def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as e:
-        raise ValidationFailed(f"unknown time zone {name!r}", code="bad_timezone") from e
+    found = load_zone(name)
+    if found is None:
+        raise ValidationFailed(f"unknown time zone {name[:80]!r}", code="bad_timezone")
+    return found
 
 
 def is_open(hours: BusinessHours, timezone: str, now: datetime) -> bool:
     """Whether the line takes chats at ``now`` (an aware datetime)."""
-    local = now.astimezone(zone(timezone))
+    local = now.astimezone(load_zone(timezone) or UTC)
     if local.date().isoformat() in hours.holidays:
         return False
     if not hours.windows:

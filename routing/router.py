@@ -44,7 +44,8 @@ from inbox.domain.ports import (
     PresenceRepository,
     TeamRepository,
 )
-from routing import hours, policies
+from routing import guard, policies
+from routing.drain import drain
 from routing.policies import Candidate, Request
 from routing.presence import heartbeat, presence_timeouts, set_presence
 from routing.state import ANY, Decision, RoutingState, index_language
@@ -147,13 +148,14 @@ class Router:
         """Lines whose queue the router distributes now: enabled, automatic, open hours."""
         at, ids = self._routable
         if time.monotonic() - at > self.config.cache_s:
-            now = self.clock.now()
+            now, lines = self.clock.now(), await self.lines.list()
+            guard.report(lines, now)  # a line with unusable settings is routed with defaults
             ids = [
                 x.id
-                for x in await self.lines.list()
+                for x in lines
                 if x.enabled
                 and x.routing.strategy is not RoutingStrategy.MANUAL
-                and hours.is_open(x.business_hours, x.timezone, now)
+                and guard.open_now(x, now)
             ]
             self._routable = (time.monotonic(), ids)
         return ids
@@ -442,7 +444,7 @@ class Router:
         line = await self.line(conv.line_id)
         if line.routing.strategy is RoutingStrategy.MANUAL or not line.enabled:
             return conv
-        if not hours.is_open(line.business_hours, line.timezone, self.clock.now()):
+        if not guard.open_now(line, self.clock.now()):
             await self._enqueue(conv)
             return conv
         decision = await self.choose(conv, line, contact, exclude=exclude)
@@ -624,48 +626,9 @@ class Router:
     async def queue(self, limit: int = 100) -> list[Conversation]:
         return await self.conversations.queue(limit=limit)
 
-    async def free_slots(self) -> int:
-        """Room left among online operators (an upper bound for one drain)."""
-        pool = await self.operator_pool()
-        snap = await self.state.snapshot(list(pool))
-        return sum(
-            max(0, c.max_open - snap.load.get(c.id, 0))
-            for c in pool.values()
-            if snap.presence.get(c.id) == Presence.ONLINE.value
-        )
-
     async def drain(self, limit: int | None = None) -> int:
-        """Assign queued conversations while anyone online has room; returns how many."""
-        room = await self.free_slots()
-        if room == 0:
-            return 0
-        assigned = 0
-        heads = await self.state.queue_heads(
-            await self.routable_lines(), limit or self.config.drain_batch
-        )
-        for line_id, conv_id in heads:
-            try:
-                conv = await self.conversations.get(conv_id)
-            except NotFound:
-                conv = None
-            if (
-                conv is None
-                or conv.assignee_id is not None
-                or conv.needs_attention
-                or (conv.status is not ConversationStatus.OPEN)
-            ):
-                await self.state.dequeue(line_id, conv_id)  # a stale entry
-                continue
-            try:
-                routed = await self.route_conversation(conv)
-            except Conflict:
-                continue
-            if routed.assignee_id is not None:
-                assigned += 1
-                room -= 1
-                if room <= 0:
-                    break
-        return assigned
+        """Assign queued conversations, oldest first per pool (see :mod:`routing.drain`)."""
+        return await drain(self, limit)
 
     # ------------------------------------------------------------ reconciliation
 
@@ -713,8 +676,12 @@ class Router:
     async def sweep(self) -> int:
         """One pass of every timer; run by the worker every few seconds."""
         await self._ensure_ready()
-        done = await presence_timeouts(self)
-        done += await offline_grace(self)
-        done += await no_reply(self)
-        done += await self.drain()
+        done = 0
+        for timer in (presence_timeouts, offline_grace, no_reply, drain):
+            try:
+                done += await timer(self)
+            except guard.OUTAGE:
+                raise  # Redis or MongoDB down: the worker's job logs it and tries next tick
+            except Exception:  # one timer failing must not skip the others this tick
+                log.exception("routing_timer_failed", timer=timer.__name__)
         return done

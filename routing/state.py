@@ -549,7 +549,11 @@ class RoutingState:
         await self.redis.zrem(self.k_queue + line_id, conversation_id)
 
     async def queue_heads(self, line_ids: Sequence[str], n: int) -> list[tuple[str, str]]:
-        """The first ``n`` queued ``(line_id, conversation_id)`` over these lines, in order."""
+        """The first ``n`` queued ``(line_id, conversation_id)`` of each line, merged in order.
+
+        Not cut to ``n`` overall: one line's (or one team's) backlog must not hide the
+        oldest conversation of another line behind it.
+        """
         if not line_ids:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -562,7 +566,7 @@ class RoutingState:
             for member, score in entries
         ]
         merged.sort()
-        return [(line_id, conv) for _, line_id, conv in merged[:n]]
+        return [(line_id, conv) for _, line_id, conv in merged]
 
     async def next_turn(self, key: str) -> int:
         return int(await self.redis.incr(self.k_rr + key))

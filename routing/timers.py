@@ -7,6 +7,7 @@ are evaluated against the clock. A restarted worker continues where the last one
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import structlog
@@ -14,7 +15,7 @@ import structlog
 from inbox.domain.errors import Conflict
 from inbox.domain.events import conversation_event
 from inbox.domain.models import Conversation, ConversationStatus, Presence, RoutingStrategy
-from routing import policies
+from routing import guard, policies
 
 if TYPE_CHECKING:
     from routing.router import Router
@@ -34,16 +35,32 @@ async def offline_grace(router: Router) -> int:
             assignee_id=op, status=ConversationStatus.OPEN, limit=500
         )
         for conv in held:
-            line = await router.line(conv.line_id)
-            if not policies.grace_over(line.routing, since, now):
-                continue
             try:
-                moved = await router._release(conv.id, reason="offline", conv=conv)
-            except Conflict:
-                continue
-            released += 1
-            await router.route_conversation(moved, exclude=frozenset({op}))
+                released += await _grace_one(router, conv, op, since, now)
+            except guard.OUTAGE:
+                raise
+            except Exception:  # one line's bad data must not stop the sweep for the others
+                log.exception(
+                    "routing_timer_conversation_failed",
+                    timer="offline_grace",
+                    line_id=conv.line_id,
+                    conversation_id=conv.id,
+                )
     return released
+
+
+async def _grace_one(
+    router: Router, conv: Conversation, op: str, since: datetime, now: datetime
+) -> int:
+    line = await router.line(conv.line_id)
+    if not policies.grace_over(line.routing, since, now):
+        return 0
+    try:
+        moved = await router._release(conv.id, reason="offline", conv=conv)
+    except Conflict:
+        return 0
+    await router.route_conversation(moved, exclude=frozenset({op}))
+    return 1
 
 
 async def no_reply(router: Router, limit: int = 100) -> int:
@@ -57,6 +74,16 @@ async def no_reply(router: Router, limit: int = 100) -> int:
         try:
             await _pass_on(router, conv)
         except Conflict:
+            continue
+        except guard.OUTAGE:
+            raise
+        except Exception:  # one line's bad data must not stop the sweep for the others
+            log.exception(
+                "routing_timer_conversation_failed",
+                timer="no_reply",
+                line_id=conv.line_id,
+                conversation_id=conv.id,
+            )
             continue
         handled += 1
     return handled

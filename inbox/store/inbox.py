@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import DESCENDING
@@ -45,10 +45,18 @@ def encode_cursor(conversation: Conversation) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The position a cursor of :func:`encode_cursor` names; anything else is a 422.
+
+    A crafted cursor may hold any date: it must be aware and convert to UTC (a date at the
+    edge of the calendar overflows there), and the id must look like one of ours.
+    """
     try:
         at, _, cid = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(at), cid
-    except (ValueError, UnicodeDecodeError) as e:
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None or not cid.isalnum() or len(cid) > 64:
+            raise ValueError("not a cursor of ours")
+        return moment.astimezone(UTC), cid
+    except (ValueError, UnicodeDecodeError, OverflowError) as e:
         raise ValidationFailed("bad cursor", code="bad_cursor") from e
 
 

@@ -75,7 +75,7 @@ async def set_line_rules(request: web.Request) -> web.Response:
     line = await hub.lines.get(request.match_info["line_id"])
     if rules.pipeline_id:
         await request.app[HUB].crm_side.pipelines.get(rules.pipeline_id)  # NotFound for a typo
-    updated = await hub.lines.replace(line.model_copy(update={"crm": rules}))
+    updated = await hub.line_admin().save(line.model_copy(update={"crm": rules}))
     return out(updated.crm)
 
 

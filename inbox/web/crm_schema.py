@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -10,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from inbox.domain.errors import ValidationFailed
 from inbox.domain.models import LeadStatus, Stage
+from inbox.web.api.bounds import Instant
 from inbox.web.body import JSON_MAX_BODY, read_limited
 
 B = TypeVar("B", bound=BaseModel)
@@ -55,7 +55,7 @@ class AmountIn(Body):
 
 class TaskIn(Body):
     title: str = Field(min_length=1, max_length=500)
-    due_at: datetime
+    due_at: Instant
     responsible_id: str | None = None  # default: the caller
     contact_id: str | None = None
     company_id: str | None = None

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,12 +41,16 @@ def id_key(stream_id: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
+_STREAM_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
+_UINT64 = 2**64 - 1
+
+
 def valid_id(stream_id: str) -> bool:
-    try:
-        id_key(stream_id)
-    except ValueError:
+    """A Redis stream id ("ms-seq", both unsigned 64-bit); anything else Redis refuses."""
+    if not _STREAM_ID.match(stream_id):
         return False
-    return True
+    ms, seq = id_key(stream_id)
+    return ms <= _UINT64 and seq <= _UINT64
 
 
 def decode(entry_id: Any, fields: Any) -> tuple[str, dict[str, Any]]:

@@ -119,7 +119,7 @@ async def patch_routing(request: web.Request) -> web.Response:
     if team and team != line.routing.team_id:
         await hub.teams.get(team)  # 404 for an unknown team
     if updated != line:
-        await hub.lines.replace(updated)
+        updated = await hub.line_admin().save(updated)
     return web.json_response(routing_view(updated))
 
 

@@ -39,7 +39,7 @@ async def test_line_add_telegram_calls_getme_and_setwebhook(
 
         fake.rejected_tokens.add("42:revoked")
         code, out, err = await inbox([*base, "--token", "42:revoked", *public], cli_env, tmp_path)
-        assert code == 1
+        assert code == 2  # a refused value, like every other bad value
         assert err.strip().splitlines() == [
             "error: Telegram refused the setup: Telegram server says - Unauthorized"
         ]

@@ -54,5 +54,5 @@ def test_pipelines_and_line_rules(cli_env: dict[str, str], tmp_path: Path) -> No
     )
     assert json.loads(ok.stdout)["pipeline_id"] == "rent"
     bad = inbox(cli_env, tmp_path, "line", "crm", line_id, "--create", "deal", "--pipeline", "nope")
-    assert bad.returncode == 1
-    assert "pipeline nope not found" in bad.stderr
+    assert bad.returncode == 2  # a refused value: the line validation the REST API shares
+    assert bad.stderr.strip() == "error: crm.pipeline_id: unknown pipeline 'nope'"

@@ -61,7 +61,9 @@ async def test_contact_update_marks_unreachable_and_adds_phone(
 
 
 async def test_line_round_trip_keeps_secrets(hub: Hub) -> None:
-    line = await make_line(hub, credentials={"token": "123:abc"}, settings={"api_base": "x"})
+    line = await make_line(
+        hub, credentials={"token": "123:abc"}, settings={"api_base": "http://127.0.0.1:9"}
+    )
     loaded = await hub.lines.get(line.id)
     assert loaded == line
     assert loaded.secret("token") == "123:abc"

@@ -14,7 +14,6 @@ from aiohttp import web
 from inbox.domain.errors import Conflict, ValidationFailed
 from inbox.domain.models import BusinessHours, Operator, Role, RoutingRules, Team
 from inbox.security import hash_password
-from inbox.services.lines import LineAdmin
 from inbox.web.api.conversations import caller_scope
 from inbox.web.api.registry import ApiRoutes, no_content, read_body, respond
 from inbox.web.api.schemas import (
@@ -100,8 +99,7 @@ async def list_lines(request: web.Request) -> web.StreamResponse:
 async def create_line(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     body = await read_body(request, LineIn)
-    admin = LineAdmin(lines=hub.lines, connectors=hub.connectors, clock=hub.clock)
-    line = await admin.create(
+    line = await hub.line_admin().create(
         body.kind,
         body.name,
         credentials={k: v.get_secret_value() for k, v in body.credentials.items()},
@@ -133,8 +131,8 @@ async def update_line(request: web.Request) -> web.StreamResponse:
     changes = {k: getattr(body, k) for k in body.model_fields_set}
     if "settings" in changes:
         changes["settings"] = {**line.settings, **(changes["settings"] or {})}
-    updated = type(line).model_validate({**line.model_dump(), **changes})
-    return respond(LineView.of(await hub.lines.replace(updated)))
+    updated = line.model_copy(update=changes)
+    return respond(LineView.of(await hub.line_admin().save(updated)))
 
 
 @api.route("DELETE", "/lines/{line_id}", summary="Disable a line (history is kept)", roles=ADMIN)
@@ -156,10 +154,9 @@ async def disable_line(request: web.Request) -> web.StreamResponse:
 async def set_routing(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     rules = await read_body(request, RoutingRules)
-    if rules.team_id is not None:
-        await _team_exists(hub, rules.team_id)
     line = await hub.lines.get(request.match_info["line_id"])
-    return respond(LineView.of(await hub.lines.replace(line.model_copy(update={"routing": rules}))))
+    updated = line.model_copy(update={"routing": rules})
+    return respond(LineView.of(await hub.line_admin().save(updated)))
 
 
 @api.route(
@@ -175,7 +172,7 @@ async def set_hours(request: web.Request) -> web.StreamResponse:
     hours = await read_body(request, BusinessHours)
     line = await hub.lines.get(request.match_info["line_id"])
     updated = line.model_copy(update={"business_hours": hours})
-    return respond(LineView.of(await hub.lines.replace(updated)))
+    return respond(LineView.of(await hub.line_admin().save(updated)))
 
 
 # ------------------------------------------------------------------ operators

@@ -4,10 +4,14 @@ one file, internal notes, and file downloads (only from conversations the caller
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import structlog
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from inbox.domain.errors import NotFound, PayloadTooLarge, ValidationFailed
+from inbox.domain.filenames import safe_filename
 from inbox.domain.models import Attachment, AttachmentKind, Message
 from inbox.web.api.conversations import caller_scope
 from inbox.web.api.registry import ApiRoutes, read_body, read_query, respond
@@ -63,6 +67,17 @@ async def _read_part(part: BodyPartReader, limit: int) -> bytes:
 
 
 async def _multipart_reply(hub: Hub, request: web.Request) -> tuple[str | None, list[Attachment]]:
+    try:
+        return await _read_multipart(hub, request)
+    except (ValueError, LookupError, AssertionError, HttpProcessingError) as e:
+        # aiohttp's reader raises these for a missing or broken boundary, a body cut short,
+        # a broken part header, an unknown charset or undecodable text: the client's fault
+        raise ValidationFailed(
+            "the upload is not valid multipart form data", code="invalid_upload"
+        ) from e
+
+
+async def _read_multipart(hub: Hub, request: web.Request) -> tuple[str | None, list[Attachment]]:
     settings = hub.settings.ui
     if (
         request.content_length is not None
@@ -89,7 +104,7 @@ async def _multipart_reply(hub: Hub, request: web.Request) -> tuple[str | None, 
             data = await _read_part(part, settings.max_upload_bytes)
             if not data:
                 raise ValidationFailed("the file is empty", code="empty_file")
-            name = (part.filename or "file")[-200:]
+            name = safe_filename(part.filename)
             file_id = await hub.files.put(data, name=name, mime_type=mime)
             attachments.append(
                 Attachment(
@@ -140,6 +155,12 @@ async def note(request: web.Request) -> web.StreamResponse:
     return respond(MessageOut(message=message), status=201)
 
 
+def content_disposition(kind: str, name: str) -> str:
+    """An ASCII ``filename`` for old clients and the exact name as RFC 5987 ``filename*``."""
+    fallback = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
 async def _file_message(hub: Hub, file_id: str) -> Message:
     message = await hub.inbox.message_with_file(file_id)
     if message is None:
@@ -160,12 +181,12 @@ async def download(request: web.Request) -> web.StreamResponse:
     data, meta = await hub.files.get(file_id)
     mime = str(meta.get("mime_type") or "application/octet-stream")
     inline = mime in INLINE_TYPES
-    name = str(meta.get("name") or "file").replace('"', "")
+    name = safe_filename(str(meta.get("name") or ""))  # also names stored before uploads were
     return web.Response(
         body=data,
         content_type=mime if inline else "application/octet-stream",
         headers={
-            "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{name}"',
+            "Content-Disposition": content_disposition("inline" if inline else "attachment", name),
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'; sandbox",
             "Cache-Control": "private, max-age=3600",

@@ -21,9 +21,11 @@ from inbox.domain.models import (
     Role,
     Team,
 )
+from inbox.web.api.bounds import Instant
 from inbox.web.api.registry import Body
 
 LOCALES = ("en", "uk", "ru")
+MAX_OPEN = 1000  # open conversations one operator may hold at once
 
 # ------------------------------------------------------------------ auth and me
 
@@ -144,7 +146,7 @@ class AssignIn(Body):
 
 
 class SnoozeIn(Body):
-    until: datetime
+    until: Instant
 
 
 class ContactCard(Body):
@@ -237,7 +239,7 @@ class OperatorIn(Body):
     role: Role = Role.OPERATOR
     teams: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
-    max_open: int = Field(default=10, ge=0)
+    max_open: int = Field(default=10, ge=0, le=MAX_OPEN)
     locale: str = Field(default="en", pattern="^(en|uk|ru)$")
 
 
@@ -247,7 +249,7 @@ class OperatorPatch(Body):
     role: Role | None = None
     teams: tuple[str, ...] | None = None
     languages: tuple[str, ...] | None = None
-    max_open: int | None = Field(default=None, ge=0)
+    max_open: int | None = Field(default=None, ge=0, le=MAX_OPEN)
     locale: str | None = Field(default=None, pattern="^(en|uk|ru)$")
     active: bool | None = None
 

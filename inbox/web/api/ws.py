@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import structlog
 from aiohttp import WSMsgType, web
 
-from inbox.domain.errors import Forbidden, NotFound
+from inbox.domain.errors import Forbidden, InboxError, ValidationFailed
 from inbox.domain.events import Event
 from inbox.domain.models import Presence
 from inbox.web.api.conversations import caller_scope
@@ -64,7 +64,10 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     scope = await caller_scope(request)
     last_id = request.query.get("last_event_id") or None
     if last_id is not None and not valid_id(last_id):
-        last_id = None
+        # refused before the upgrade: replaying from a guess would lose or double events
+        raise ValidationFailed(
+            "last_event_id must be a stream id like 1700000000000-0", code="bad_last_event_id"
+        )
     ws = web.WebSocketResponse(heartbeat=hub.settings.ui.ws_heartbeat_s, max_msg_size=64 * 1024)
     await ws.prepare(request)
     feed.sockets.add(ws)
@@ -87,6 +90,18 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 async def _write(
     ws: web.WebSocketResponse, feed: LiveFeed, subscriber: Subscriber, last_id: str | None
 ) -> None:
+    try:
+        await _feed(ws, feed, subscriber, last_id)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # a socket boundary: never a silent socket that gets no more events
+        log.exception("ws_writer_failed")
+        await ws.close(code=1011, message=b"live feed failed; reconnect with last_event_id")
+
+
+async def _feed(
+    ws: web.WebSocketResponse, feed: LiveFeed, subscriber: Subscriber, last_id: str | None
+) -> None:
     newest = await feed.newest_id()
     sent = id_key(newest)
     await ws.send_json({"type": "hello", "last_event_id": newest})
@@ -94,7 +109,7 @@ async def _write(
         oldest = await feed.oldest_id()
         if oldest is not None and id_key(oldest) > id_key(last_id) and last_id != "0-0":
             await ws.send_json({"type": "resync"})
-        else:
+        elif id_key(last_id) < sent:  # else nothing was missed (Redis refuses "(" past the max)
             missed = await feed.since(last_id, CATCH_UP_MAX)
             if len(missed) == CATCH_UP_MAX:
                 await ws.send_json({"type": "resync"})
@@ -127,12 +142,17 @@ async def _read(ws: web.WebSocketResponse, hub: Hub, feed: LiveFeed, scope: Scop
         try:
             data = json.loads(msg.data)
             kind = str(data.get("type", ""))
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
+            # too deep, not JSON or not an object: say so and keep the socket
+            await ws.send_json({"type": "error", "for": "", "code": "bad_frame"})
             continue
         try:
             await _on_client(hub, feed, scope, kind, data, last_typing)
-        except (NotFound, Forbidden, ValueError):
-            await ws.send_json({"type": "error", "for": kind})
+        except (InboxError, ValueError):
+            await ws.send_json({"type": "error", "for": kind[:40]})
+        except Exception:  # a socket boundary: one bad frame must not end the socket
+            log.exception("ws_frame_failed", kind=kind[:40])
+            await ws.send_json({"type": "error", "for": kind[:40]})
 
 
 async def _on_client(
