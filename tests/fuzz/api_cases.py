@@ -184,8 +184,14 @@ def _login_bodies(world: World) -> dict[str, tuple[str, bytes]]:
     }
 
 
-def catalogue(world: World, op: Operation) -> Iterator[Probe]:
-    """The issue's categories, deterministically, for one operation."""
+def catalogue(world: World, op: Operation, stride: int = 1) -> Iterator[Probe]:
+    """The issue's categories, deterministically, for one operation; with ``stride`` n,
+    only every n-th hostile path, query or body value (rotating with the route)."""
+    turn = iter(range(len(op.path), 10**9))
+
+    def keep() -> bool:
+        return next(turn) % stride == 0
+
     unsafe = op.method in ("POST", "PUT", "PATCH", "DELETE")
     modes = iter(["bearer", "cookie"] * 1000)
     if op.path.endswith("/auth/login"):
@@ -205,20 +211,24 @@ def catalogue(world: World, op: Operation) -> Iterator[Probe]:
     for name, where, _ in op.params:
         if where == "path":
             for bad in hostile.IDS:
-                yield make_probe(world, op, category=f"path {name}={str(bad)[:12]!r}",
-                                 path_values={name: bad}, mode=next(modes))
+                if keep():
+                        yield make_probe(world, op, category=f"path {name}={str(bad)[:12]!r}",
+                                     path_values={name: bad}, mode=next(modes))
         else:
             values = hostile.CURSORS if name in ("cursor", "before", "after") else [
                 "9" * hostile.HUGE_DIGITS, str(2**63), "-1", "0001-01-01T00:00:00",
                 "9999-12-31T23:59:59-14:00", "\ud800", "x" * 5000, "", "$gt"]
             for bad in values:
-                yield make_probe(world, op, category=f"query {name}={bad[:12]!r}",
-                                 query={name: bad})
+                if keep():
+                    yield make_probe(world, op, category=f"query {name}={bad[:12]!r}",
+                                     query={name: bad})
     if op.body:
         base_doc = simplest_body(op.body)
         if isinstance(base_doc, dict):
             for key in base_doc or {"x": 1}:
                 for label, value in CATEGORIES.items():
+                    if not keep():
+                        continue
                     doc = {**base_doc, key: value}
                     yield make_probe(world, op, category=f"{label} in body.{key}",
                                      body=hostile.encode(doc), mode=next(modes))

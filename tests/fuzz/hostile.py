@@ -142,6 +142,15 @@ CURSORS: list[str] = [
     "A" * 5000,
     "%00",
     "\ud800",
+    # Well-formed cursors (base64 of "<time>|<id>") carrying edge times and odd ids.
+    *(
+        base64.urlsafe_b64encode(f"{at}|{cid}".encode()).decode()
+        for at in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2026-01-01T00:00:00",
+                   "9999-12-31T23:59:59.999999", "0001-01-01")
+        for cid in ("6b1307f5e26c70593a83639b", "")
+    ),
+    base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00|" + b"\xff" * 4).decode(),
+    base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00|" + b"x" * 3000).decode(),
 ]
 
 # Signature headers that no secret produced.

@@ -29,6 +29,7 @@ class Budget:
     seconds: float = 50.0  # the whole run stops sending after this
     timeout: float = 10.0  # per request: no answer by then is a hang
     seed: int | None = None  # None: derandomized (the same inputs every run)
+    stride: int = 1  # API catalogue: every n-th hostile path, query and body value
     log_level: str = "INFO"
 
 
@@ -125,7 +126,7 @@ def run(mongo_url: str, redis_url: str, workdir: Path, budget: Budget) -> Report
         # Destructive routes last, so the others still find their objects.
         ops = sorted(api_cases.operations(spec), key=lambda o: o.method == "DELETE")
         for op in ops:
-            for probe in api_cases.catalogue(world, op):
+            for probe in api_cases.catalogue(world, op, budget.stride):
                 rec(probe)
         refresh_ids(client, settings_.mongo_db, world)
         for op in ops:
