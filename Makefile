@@ -40,7 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 # Hostile input against a real hub on loopback: every webhook and every /api/v1 route.
-# Bounded by FUZZ_SECONDS (default 600) and FUZZ_EXAMPLES; writes docs/fuzz.json and the
+# Bounded by FUZZ_SECONDS (default 300) and FUZZ_EXAMPLES; writes docs/fuzz.json and the
 # results part of docs/fuzz.md; fails on any 5xx, hang, leaked secret or stored forgery.
 fuzz: $(STAMP)
 	$(BIN)/python -m tests.fuzz

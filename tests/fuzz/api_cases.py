@@ -91,12 +91,23 @@ def operations(spec: dict[str, Any]) -> list[Operation]:
             if "application/json" in content:
                 body = {**content["application/json"]["schema"], "components": components}
             for m, pattern, ref in EXTRA_BODIES:
-                model = _model(ref) if body is None and m == method and re.search(pattern, path) else None
+                model = (
+                    _model(ref)
+                    if body is None and m == method and re.search(pattern, path)
+                    else None
+                )
                 if model is not None:
                     schema = model.model_json_schema(ref_template="#/$defs/{model}")
                     body = schema
-            ops.append(Operation(method, path, params, json.dumps(body) if body else None,
-                                 "multipart/form-data" in content))
+            ops.append(
+                Operation(
+                    method,
+                    path,
+                    params,
+                    json.dumps(body) if body else None,
+                    "multipart/form-data" in content,
+                )
+            )
     return ops
 
 
@@ -105,7 +116,7 @@ def body_strategy(schema_text: str) -> st.SearchStrategy[Any] | None:
     try:
         strategy = from_schema(json.loads(schema_text))
         find(strategy, lambda _: True, settings=_quiet())  # fails now if the schema can't be drawn
-    except Exception:  # noqa: BLE001 - any schema hypothesis-jsonschema can't handle: generic bodies
+    except Exception:
         return None
     return strategy
 
@@ -117,13 +128,14 @@ def simplest_body(schema_text: str) -> Any:
         return {}
     try:
         return _scrub(find(strategy, lambda _: True, settings=_quiet()))
-    except Exception:  # noqa: BLE001 - nothing valid to start from
+    except Exception:
         return {}
 
 
 def _quiet() -> settings:
-    return settings(database=None, max_examples=200, suppress_health_check=list(HealthCheck),
-                    deadline=None)
+    return settings(
+        database=None, max_examples=200, suppress_health_check=list(HealthCheck), deadline=None
+    )
 
 
 def _scrub(doc: Any) -> Any:
@@ -146,12 +158,23 @@ def fill_path(op: Operation, values: dict[str, str]) -> str:
     return _PARAM.sub(lambda m: quote(values.get(m.group(1), "unknown-id")), op.path)
 
 
-def make_probe(world: World, op: Operation, *, category: str, role: str = "admin",
-               mode: str = "bearer", path_values: dict[str, str] | None = None,
-               query: dict[str, Any] | None = None, body: bytes = b"",
-               content_type: str | None = "application/json") -> Probe:
-    values = {name: (world.ids.get(name) or ["unknown-id"])[0] for name, where, _ in op.params
-              if where == "path"}
+def make_probe(
+    world: World,
+    op: Operation,
+    *,
+    category: str,
+    role: str = "admin",
+    mode: str = "bearer",
+    path_values: dict[str, str] | None = None,
+    query: dict[str, Any] | None = None,
+    body: bytes = b"",
+    content_type: str | None = "application/json",
+) -> Probe:
+    values = {
+        name: (world.ids.get(name) or ["unknown-id"])[0]
+        for name, where, _ in op.params
+        if where == "path"
+    }
     values.update(path_values or {})
     path = fill_path(op, values)
     if query:
@@ -170,17 +193,26 @@ def _login_bodies(world: World) -> dict[str, tuple[str, bytes]]:
     return {
         "login: password then invalid UTF-8": ("application/json", good[:-2] + b'\xff"}'),
         "login: password with lone surrogate": (
-            "application/json", hostile.encode({"login": login, "password": pw + "\ud800"})),
+            "application/json",
+            hostile.encode({"login": login, "password": pw + "\ud800"}),
+        ),
         "login: password and a 4,400-digit integer": (
-            "application/json", good[:-1] + b', "n": ' + hostile.huge_int().data + b"}"),
+            "application/json",
+            good[:-1] + b', "n": ' + hostile.huge_int().data + b"}",
+        ),
         "login: password and deep nesting": (
-            "application/json", good[:-1] + b', "n": ' + hostile.deep_array().data + b"}"),
+            "application/json",
+            good[:-1] + b', "n": ' + hostile.deep_array().data + b"}",
+        ),
         "login: text/plain with the password": ("text/plain", good),
         "login: form body with the password": (
             "application/x-www-form-urlencoded",
-            urllib.parse.urlencode({"login": login, "password": pw}).encode()),
+            urllib.parse.urlencode({"login": login, "password": pw}).encode(),
+        ),
         "login: password as an object": (
-            "application/json", hostile.encode({"login": login, "password": {"$ne": pw}})),
+            "application/json",
+            hostile.encode({"login": login, "password": {"$ne": pw}}),
+        ),
     }
 
 
@@ -196,15 +228,17 @@ def catalogue(world: World, op: Operation, stride: int = 1) -> Iterator[Probe]:
     modes = iter(["bearer", "cookie"] * 1000)
     if op.path.endswith("/auth/login"):
         for label, (ct, body) in _login_bodies(world).items():
-            yield make_probe(world, op, category=label, body=body, content_type=ct,
-                             role="anonymous")
+            yield make_probe(
+                world, op, category=label, body=body, content_type=ct, role="anonymous"
+            )
     if unsafe:
         for label, raw in hostile.RAW_BODIES.items():
             yield make_probe(world, op, category=label, body=raw, mode=next(modes))
         base = hostile.encode(simplest_body(op.body)) if op.body else b"{}"
         for ct in hostile.CONTENT_TYPES:
-            yield make_probe(world, op, category=f"content type {ct!r}", body=base,
-                             content_type=ct or None)
+            yield make_probe(
+                world, op, category=f"content type {ct!r}", body=base, content_type=ct or None
+            )
     if op.multipart or op.path.endswith("/auth/login"):
         for label, (ct, raw) in hostile.multipart_bodies().items():
             yield make_probe(world, op, category=label, body=raw, content_type=ct)
@@ -212,16 +246,34 @@ def catalogue(world: World, op: Operation, stride: int = 1) -> Iterator[Probe]:
         if where == "path":
             for bad in hostile.IDS:
                 if keep():
-                        yield make_probe(world, op, category=f"path {name}={str(bad)[:12]!r}",
-                                     path_values={name: bad}, mode=next(modes))
+                    yield make_probe(
+                        world,
+                        op,
+                        category=f"path {name}={str(bad)[:12]!r}",
+                        path_values={name: bad},
+                        mode=next(modes),
+                    )
         else:
-            values = hostile.CURSORS if name in ("cursor", "before", "after") else [
-                "9" * hostile.HUGE_DIGITS, str(2**63), "-1", "0001-01-01T00:00:00",
-                "9999-12-31T23:59:59-14:00", "\ud800", "x" * 5000, "", "$gt"]
+            values = (
+                hostile.CURSORS
+                if name in ("cursor", "before", "after")
+                else [
+                    "9" * hostile.HUGE_DIGITS,
+                    str(2**63),
+                    "-1",
+                    "0001-01-01T00:00:00",
+                    "9999-12-31T23:59:59-14:00",
+                    "\ud800",
+                    "x" * 5000,
+                    "",
+                    "$gt",
+                ]
+            )
             for bad in values:
                 if keep():
-                    yield make_probe(world, op, category=f"query {name}={bad[:12]!r}",
-                                     query={name: bad})
+                    yield make_probe(
+                        world, op, category=f"query {name}={bad[:12]!r}", query={name: bad}
+                    )
     if op.body:
         base_doc = simplest_body(op.body)
         if isinstance(base_doc, dict):
@@ -230,8 +282,13 @@ def catalogue(world: World, op: Operation, stride: int = 1) -> Iterator[Probe]:
                     if not keep():
                         continue
                     doc = {**base_doc, key: value}
-                    yield make_probe(world, op, category=f"{label} in body.{key}",
-                                     body=hostile.encode(doc), mode=next(modes))
+                    yield make_probe(
+                        world,
+                        op,
+                        category=f"{label} in body.{key}",
+                        body=hostile.encode(doc),
+                        mode=next(modes),
+                    )
 
 
 @st.composite
@@ -244,12 +301,16 @@ def random_probe(draw: st.DrawFn, world: World, op: Operation) -> Probe:
     for name, where, schema in op.params:
         known = world.ids.get(name) or ["unknown-id"]
         if where == "path":
-            values[name] = draw(st.one_of(st.sampled_from(known), st.sampled_from(known),
-                                          hostile.path_texts))
+            values[name] = draw(
+                st.one_of(st.sampled_from(known), st.sampled_from(known), hostile.path_texts)
+            )
         elif draw(st.booleans()):
             generated = body_strategy(schema)
-            options = [hostile.path_texts, st.sampled_from(hostile.CURSORS),
-                       hostile.leaves.map(lambda v: v if isinstance(v, str) else str(v))]
+            options = [
+                hostile.path_texts,
+                st.sampled_from(hostile.CURSORS),
+                hostile.leaves.map(lambda v: v if isinstance(v, str) else str(v)),
+            ]
             if generated is not None:
                 options.append(generated)
             query[name] = draw(st.one_of(*options))
@@ -258,12 +319,25 @@ def random_probe(draw: st.DrawFn, world: World, op: Operation) -> Probe:
         generated = body_strategy(op.body) if op.body else None
         options = [hostile.json_values.map(lambda d: {"x": d}), hostile.json_values]
         if generated is not None:
-            options = [generated, generated.flatmap(hostile.mutated),
-                       generated.flatmap(hostile.mutated), *options]
+            options = [
+                generated,
+                generated.flatmap(hostile.mutated),
+                generated.flatmap(hostile.mutated),
+                *options,
+            ]
         doc = _scrub(draw(st.one_of(*options)))
         body = hostile.encode(doc, ascii_only=draw(st.booleans()))
         if draw(st.integers(0, 9)) == 0:
             body = draw(st.sampled_from(list(hostile.RAW_BODIES.values())))
     ct = draw(st.sampled_from(["application/json"] * 8 + hostile.CONTENT_TYPES))
-    return make_probe(world, op, category="hypothesis", role=role, mode=mode,
-                      path_values=values, query=query, body=body, content_type=ct or None)
+    return make_probe(
+        world,
+        op,
+        category="hypothesis",
+        role=role,
+        mode=mode,
+        path_values=values,
+        query=query,
+        body=body,
+        content_type=ct or None,
+    )

@@ -7,6 +7,7 @@ import functools
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,8 +20,15 @@ from tests.fuzz.target import KINDS, World
 
 SEEDS = {
     "telegram": ["text", "contact", "document", "photo_caption", "location", "edited", "reply"],
-    "viber": ["message_text", "message_file", "message_contact", "conversation_started",
-              "subscribed", "message_location", "message_picture"],
+    "viber": [
+        "message_text",
+        "message_file",
+        "message_contact",
+        "conversation_started",
+        "subscribed",
+        "message_location",
+        "message_picture",
+    ],
 }
 LOOPBACK_URL = "http://127.0.0.1:9/fz"  # nothing listens there: no fetch leaves the machine
 
@@ -64,13 +72,21 @@ def seeds(kind: str) -> list[tuple[str, Any]]:
     if kind == "api":
         body = {
             "message_id": "fz-1",
-            "user": {"id": "u-1", "name": "Ann", "email": "a@example.com", "phone": "+380501112233"},
+            "user": {
+                "id": "u-1",
+                "name": "Ann",
+                "email": "a@example.com",
+                "phone": "+380501112233",
+            },
             "text": "hello",
             "attachments": [{"type": "image", "url": LOOPBACK_URL, "name": "a.png", "size": 10}],
             "sent_at": "2026-01-05T09:00:00Z",
             "source": "form",
         }
-        return [("message", body), ("status", {"type": "status", "message_id": "x", "status": "seen"})]
+        return [
+            ("message", body),
+            ("status", {"type": "status", "message_id": "x", "status": "seen"}),
+        ]
     out = []
     for name in SEEDS[kind]:
         path = FIXTURES / kind / "fixtures" / f"{name}.json"
@@ -99,9 +115,16 @@ def signed_probe(world: World, kind: str, category: str, body: bytes, **kw: Any)
     line = world.lines[f"{kind} signed"]
     headers: dict[str, str | bytes] = {"Content-Type": kw.pop("content_type", "application/json")}
     headers.update(sign(kind, line, body))
-    return Probe(f"webhook {kind} signed", f"POST /webhooks/{kind}/{{line_id}}",
-                 kw.pop("method", "POST"), f"/webhooks/{kind}/{line.id}", category,
-                 headers, body, **kw)
+    return Probe(
+        f"webhook {kind} signed",
+        f"POST /webhooks/{kind}/{{line_id}}",
+        kw.pop("method", "POST"),
+        f"/webhooks/{kind}/{line.id}",
+        category,
+        headers,
+        body,
+        **kw,
+    )
 
 
 def forgeries(world: World, kind: str, body: bytes) -> list[tuple[str, dict[str, str | bytes]]]:
@@ -115,18 +138,38 @@ def forgeries(world: World, kind: str, body: bytes) -> list[tuple[str, dict[str,
     if kind == "telegram":
         out.append(("bot token as secret token", {HEADER[kind]: target.secret("token")}))
     if kind == "viber":
-        out.append(("signed with the line secret, not the token", {
-            HEADER[kind]: hmac.new(target.secret("secret").encode(), body, hashlib.sha256).hexdigest()
-        }))
+        out.append(
+            (
+                "signed with the line secret, not the token",
+                {
+                    HEADER[kind]: hmac.new(
+                        target.secret("secret").encode(), body, hashlib.sha256
+                    ).hexdigest()
+                },
+            )
+        )
     return out
 
 
-def forged_probe(world: World, kind: str, category: str, body: bytes,
-                 headers: dict[str, str | bytes], method: str = "POST") -> Probe:
+def forged_probe(
+    world: World,
+    kind: str,
+    category: str,
+    body: bytes,
+    headers: dict[str, str | bytes],
+    method: str = "POST",
+) -> Probe:
     line = world.lines[f"{kind} forged"]
-    return Probe(f"webhook {kind} forged", f"POST /webhooks/{kind}/{{line_id}}", method,
-                 f"/webhooks/{kind}/{line.id}", category,
-                 {"Content-Type": "application/json", **headers}, body, forged=True)
+    return Probe(
+        f"webhook {kind} forged",
+        f"POST /webhooks/{kind}/{{line_id}}",
+        method,
+        f"/webhooks/{kind}/{line.id}",
+        category,
+        {"Content-Type": "application/json", **headers},
+        body,
+        forged=True,
+    )
 
 
 def _leaf_paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -145,8 +188,60 @@ def _put(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
     return copy
 
 
-def catalogue(world: World, spots_per_category: int) -> Iterator[Probe]:
-    """The issue's categories, deterministically, for every webhook."""
+# Fields picked by name get the categories that hurt their kind of value the most.
+TARGETED: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    (
+        re.compile(r"(^|_)(id|token)$"),
+        (
+            "empty string",
+            "over-long id",
+            "2^63",
+            "4,400-digit integer",
+            "lone surrogate",
+            "null",
+            "object instead of scalar",
+        ),
+    ),
+    (re.compile(r"size$"), ("2^63", "2^64", "-2^63-1", "4,400-digit integer", "float overflow")),
+    (
+        re.compile(r"date$|timestamp$|_at$"),
+        (
+            "date 0001-01-01",
+            "date 9999-12-31 -14:00",
+            "Unix time of year 10000",
+            "negative Unix time",
+            "2^63",
+        ),
+    ),
+    (
+        re.compile(r"name$|text$|caption$|phone|title$|email$"),
+        (
+            "lone surrogate",
+            "raw surrogate bytes",
+            "invalid UTF-8",
+            "huge string",
+            "empty string",
+            "deep object",
+        ),
+    ),
+]
+
+
+def targeted(doc: Any) -> Iterator[tuple[str, tuple[Any, ...], Any]]:
+    """(label, path, value) for every field of ``doc`` that a TARGETED rule names."""
+    for path in _leaf_paths(doc):
+        key = str(path[-1]) if path else ""
+        for pattern, labels in TARGETED:
+            if pattern.search(key):
+                for label in labels:
+                    yield label, path, CATEGORIES[label]
+                break
+
+
+def catalogue(world: World, spots_per_category: int, stride: int = 1) -> Iterator[Probe]:
+    """The issue's categories, deterministically, for every webhook; with ``stride`` n only
+    every n-th field-targeted probe."""
+    turn = iter(range(10**9))
     for kind in KINDS:
         for label, raw in hostile.RAW_BODIES.items():
             yield signed_probe(world, kind, label, raw)
@@ -166,10 +261,27 @@ def catalogue(world: World, spots_per_category: int) -> Iterator[Probe]:
                     spot = ".".join(map(str, path))
                     body = hostile.encode(_put(doc, path, value))
                     yield signed_probe(world, kind, f"{label} in {seed_name} {spot}", body)
-        for bad_id in ["", "x" * 5000, "%00", world.lines[f"{KINDS[(KINDS.index(kind) + 1) % 3]} signed"].id]:
-            yield Probe(f"webhook {kind} forged", f"POST /webhooks/{kind}/{{line_id}}", "POST",
-                        f"/webhooks/{kind}/{bad_id}", "wrong or hostile line id",
-                        {"Content-Type": "application/json"}, body, forged=True)
+            for label, path, value in targeted(doc):
+                if next(turn) % stride == 0:
+                    spot = ".".join(map(str, path))
+                    body = hostile.encode(_put(doc, path, value))
+                    yield signed_probe(world, kind, f"{label} in {seed_name} {spot}", body)
+        for bad_id in [
+            "",
+            "x" * 5000,
+            "%00",
+            world.lines[f"{KINDS[(KINDS.index(kind) + 1) % 3]} signed"].id,
+        ]:
+            yield Probe(
+                f"webhook {kind} forged",
+                f"POST /webhooks/{kind}/{{line_id}}",
+                "POST",
+                f"/webhooks/{kind}/{bad_id}",
+                "wrong or hostile line id",
+                {"Content-Type": "application/json"},
+                body,
+                forged=True,
+            )
 
 
 @st.composite

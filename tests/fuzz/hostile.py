@@ -145,8 +145,13 @@ CURSORS: list[str] = [
     # Well-formed cursors (base64 of "<time>|<id>") carrying edge times and odd ids.
     *(
         base64.urlsafe_b64encode(f"{at}|{cid}".encode()).decode()
-        for at in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2026-01-01T00:00:00",
-                   "9999-12-31T23:59:59.999999", "0001-01-01")
+        for at in (
+            "0001-01-01T00:00:00+14:00",
+            "9999-12-31T23:59:59-14:00",
+            "2026-01-01T00:00:00",
+            "9999-12-31T23:59:59.999999",
+            "0001-01-01",
+        )
         for cid in ("6b1307f5e26c70593a83639b", "")
     ),
     base64.urlsafe_b64encode(b"2026-01-01T00:00:00+00:00|" + b"\xff" * 4).decode(),
@@ -183,7 +188,10 @@ def multipart_bodies(boundary: str = "fzb") -> dict[str, tuple[str, bytes]]:
         "multipart unterminated": (ct, b"--" + b + b"\r\n" + part),
         "multipart garbage": (ct, b"not multipart at all"),
         "multipart empty": (ct, b""),
-        "multipart header garbage": (ct, b"--" + b + b"\r\n\xff\xfe: \x00\r\n\r\nx\r\n--" + b + b"--"),
+        "multipart header garbage": (
+            ct,
+            b"--" + b + b"\r\n\xff\xfe: \x00\r\n\r\nx\r\n--" + b + b"--",
+        ),
         "multipart CRLF file name": (
             ct,
             b"--" + b + b'\r\nContent-Disposition: form-data; name="file"; '
@@ -200,7 +208,9 @@ def multipart_bodies(boundary: str = "fzb") -> dict[str, tuple[str, bytes]]:
         ),
         "multipart text field invalid UTF-8": (
             ct,
-            b"--" + b + b'\r\nContent-Disposition: form-data; name="text"\r\n\r\n\xff\xfe\r\n--'
+            b"--"
+            + b
+            + b'\r\nContent-Disposition: form-data; name="text"\r\n\r\n\xff\xfe\r\n--'
             + b
             + b"--\r\n",
         ),
@@ -242,7 +252,9 @@ scalars = st.one_of(
 )
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 path_texts = st.one_of(

@@ -110,9 +110,15 @@ class Report:
         for r in self.records:
             for kind, detail in r.problems:
                 if kind == "5xx":
-                    exc = next((e for e in map(_exception, by_request.get(r.request_id, [])) if e), None)
+                    exc = next(
+                        (e for e in map(_exception, by_request.get(r.request_id, [])) if e), None
+                    )
                     key = ("5xx", *(exc[0::2] if exc else (f"HTTP {detail}", r.probe.route)))
-                    detail = f"{exc[0]}: {exc[1]} at {exc[2]}" if exc else f"HTTP {detail}, nothing logged"
+                    detail = (
+                        f"{exc[0]}: {exc[1]} at {exc[2]}"
+                        if exc
+                        else f"HTTP {detail}, nothing logged"
+                    )
                 elif kind in ("hang", "no answer", "forged request accepted"):
                     key = (kind, r.probe.route)
                 else:
@@ -125,8 +131,14 @@ class Report:
                     rid = _request_id(line)
                     r = by_id.get(rid or "")
                     event = _event(line)
-                    found.append((("secret in a log line", name, event), f"{name} in log line {n + 1} "
-                                  f"(event {event!r}, {len(line)} chars)", r, r.probe.route if r else "-"))
+                    found.append(
+                        (
+                            ("secret in a log line", name, event),
+                            f"{name} in log line {n + 1} (event {event!r}, {len(line)} chars)",
+                            r,
+                            r.probe.route if r else "-",
+                        )
+                    )
         for what, count in self.stored_forgeries.items():
             if count:
                 found.append((("stored forgery", what), f"{count} documents in {what}", None, "-"))
@@ -135,7 +147,9 @@ class Report:
             grouped[key].append((detail, r, route))
         for key, items in grouped.items():
             with_probe = [i for i in items if i[1] is not None]
-            smallest = min(with_probe, key=lambda i: (i[1].body_len, len(i[1].probe.path)), default=None)
+            smallest = min(
+                with_probe, key=lambda i: (i[1].body_len, len(i[1].probe.path)), default=None
+            )
             group: dict[str, Any] = {
                 "kind": key[0],
                 "cause": redact(" / ".join(key[1:]), self.secrets),
@@ -147,8 +161,12 @@ class Report:
             if smallest is not None:
                 rec = smallest[1]
                 assert rec is not None
-                group["reproducer"] = {**rec.probe.reproducer(self.secrets), "body_bytes": rec.body_len,
-                                       "status": rec.status, "answer": redact(rec.answer, self.secrets)}
+                group["reproducer"] = {
+                    **rec.probe.reproducer(self.secrets),
+                    "body_bytes": rec.body_len,
+                    "status": rec.status,
+                    "answer": redact(rec.answer, self.secrets),
+                }
             self.groups.append(group)
         self.groups.sort(key=lambda g: (g["kind"], -g["count"]))
 
@@ -157,21 +175,34 @@ class Report:
         for r in self.records:
             name = r.probe.campaign
             if name == "api":
-                name = "api /" + r.probe.route.split(" ", 1)[1].removeprefix("/api/v1/").split("/")[0]
+                name = (
+                    "api /" + r.probe.route.split(" ", 1)[1].removeprefix("/api/v1/").split("/")[0]
+                )
             row = rows[name]
             row["requests"] += 1
             s = r.status
-            row["2xx" if s and s < 300 else "4xx" if s and s < 500 else "5xx" if s else "no answer"] += 1
+            row[
+                "2xx" if s and s < 300 else "4xx" if s and s < 500 else "5xx" if s else "no answer"
+            ] += 1
             row["failing"] += 1 if r.problems else 0
-        return [{"campaign": k, **{c: v[c] for c in ("requests", "2xx", "4xx", "5xx", "no answer",
-                                                      "failing")}} for k, v in sorted(rows.items())]
+        return [
+            {
+                "campaign": k,
+                **{c: v[c] for c in ("requests", "2xx", "4xx", "5xx", "no answer", "failing")},
+            }
+            for k, v in sorted(rows.items())
+        ]
 
     def failed(self) -> bool:
         return bool(self.groups)
 
     def as_json(self) -> dict[str, Any]:
-        return {"meta": self.meta, "table": self.table(), "stored_forgeries": self.stored_forgeries,
-                "failures": self.groups}
+        return {
+            "meta": self.meta,
+            "table": self.table(),
+            "stored_forgeries": self.stored_forgeries,
+            "failures": self.groups,
+        }
 
     def text_table(self) -> str:
         rows = self.table()
@@ -184,8 +215,10 @@ class Report:
             out.append(f"FAIL [{g['kind']}] {g['cause']} x{g['count']}: {g['detail'][:160]}")
             rep = g.get("reproducer")
             if rep:
-                out.append(f"     {rep['method']} {rep['path'][:100]} ({rep['category']}, "
-                           f"{rep['body_bytes']} bytes) -> {rep['status']}")
+                out.append(
+                    f"     {rep['method']} {rep['path'][:100]} ({rep['category']}, "
+                    f"{rep['body_bytes']} bytes) -> {rep['status']}"
+                )
         return "\n".join(out)
 
 

@@ -19,7 +19,7 @@ from tests.fuzz.probes import Probe, send
 from tests.fuzz.report import Record, Report, judge
 from tests.fuzz.target import KINDS, World, fuzz_settings, start
 
-KEEP_BODY = 4096  # bytes of each request body kept for the report
+KEEP_BODY = 4096  # bytes of a failing request's body kept for the report (512 of others)
 
 
 @dataclass(frozen=True)
@@ -53,14 +53,16 @@ class Recorder:
             self.skipped += 1
             return
         problems = judge(probe, out, self.world.secrets)
-        kept = replace(probe, body=probe.body[:KEEP_BODY])
+        kept = replace(probe, body=probe.body[: KEEP_BODY if problems else 512])
         record = Record(rid, kept, len(probe.body), out.status, out.seconds, out.error, problems)
         if problems:
             record.answer = out.body[:300].decode("utf-8", "replace")
         self.records.append(record)
 
 
-def run_given(strategy: st.SearchStrategy[Probe], fn: Callable[[Probe], None], budget: Budget) -> None:
+def run_given(
+    strategy: st.SearchStrategy[Probe], fn: Callable[[Probe], None], budget: Budget
+) -> None:
     """Draw ``budget.examples`` probes with Hypothesis; failures are recorded, not raised,
     so one broken route does not end the campaign."""
 
@@ -84,10 +86,17 @@ def run_given(strategy: st.SearchStrategy[Probe], fn: Callable[[Probe], None], b
 def refresh_ids(client: MongoClient[dict[str, Any]], db: str, world: World) -> None:
     """Ids of the records the run has made so far, for the path parameters."""
     sources = {
-        "conversation_id": "conversations", "contact_id": "contacts",
-        "company_id": "crm_companies", "lead_id": "crm_leads", "deal_id": "crm_deals",
-        "task_id": "crm_tasks", "canned_id": "canned_responses", "pipeline_id": "crm_pipelines",
-        "proposal_id": "crm_merge_proposals", "item_id": "crm_outbox", "merge_id": "crm_merges",
+        "conversation_id": "conversations",
+        "contact_id": "contacts",
+        "company_id": "crm_companies",
+        "lead_id": "crm_leads",
+        "deal_id": "crm_deals",
+        "task_id": "crm_tasks",
+        "canned_id": "canned_responses",
+        "pipeline_id": "crm_pipelines",
+        "proposal_id": "crm_merge_proposals",
+        "item_id": "crm_outbox",
+        "merge_id": "crm_merges",
     }
     for param, collection in sources.items():
         ids = [str(d["_id"]) for d in client[db][collection].find({}, {"_id": 1}).limit(3)]
@@ -103,7 +112,9 @@ def stored_forgeries(client: MongoClient[dict[str, Any]], db: str, world: World)
             ("conversations", {"line_id": line_id}),
             ("contacts", {"$or": [{"line_id": line_id}, {"ident.line_id": line_id}]}),
         ]:
-            counts[f"{collection} of the {kind} forged line"] = client[db][collection].count_documents(query)
+            counts[f"{collection} of the {kind} forged line"] = client[db][
+                collection
+            ].count_documents(query)
     return counts
 
 
@@ -114,7 +125,7 @@ def run(mongo_url: str, redis_url: str, workdir: Path, budget: Budget) -> Report
     rec = Recorder(hub.port, world, budget)
     client: MongoClient[dict[str, Any]] = MongoClient(mongo_url)
     try:
-        for probe in hooks.catalogue(world, budget.spots):
+        for probe in hooks.catalogue(world, budget.spots, budget.stride):
             rec(probe)
         for kind in KINDS:
             for forged in (False, True):
@@ -158,14 +169,18 @@ START, END = "<!-- results: written by make fuzz -->", "<!-- end of results -->"
 def write(report: Report, docs: Path) -> None:
     """``docs/fuzz.json`` in full; the summary table into the results part of ``fuzz.md``."""
     docs.mkdir(exist_ok=True)
-    (docs / "fuzz.json").write_text(json.dumps(report.as_json(), indent=1, ensure_ascii=True) + "\n")
+    (docs / "fuzz.json").write_text(
+        json.dumps(report.as_json(), indent=1, ensure_ascii=True) + "\n"
+    )
     md = docs / "fuzz.md"
     if md.exists() and START in md.read_text():
         text = md.read_text()
         head, _, rest = text.partition(START)
         _, _, tail = rest.partition(END)
         meta = report.meta
-        body = (f"\n\nLast run: {meta['requests']} requests to {meta['operations']} API operations "
-                f"and every webhook in {meta['seconds']} s, budget `{json.dumps(meta['budget'])}`."
-                f"\n\n```\n{report.text_table()}\n```\n\n")
+        body = (
+            f"\n\nLast run: {meta['requests']} requests to {meta['operations']} API operations "
+            f"and every webhook in {meta['seconds']} s, budget `{json.dumps(meta['budget'])}`."
+            f"\n\n```\n{report.text_table()}\n```\n\n"
+        )
         md.write_text(head + START + body + END + tail)
