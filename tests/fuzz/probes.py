@@ -4,6 +4,7 @@ per-request timeout, and what came back (an :class:`Outcome`)."""
 from __future__ import annotations
 
 import http.client
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,7 @@ class Probe:
             "path": _redact(_short(self.path, 300), redact),
             "headers": headers,
             "body_bytes": len(self.body),
-            "body_excerpt": _redact(_short(repr(self.body)[2:-1], 300), redact),
+            "body_excerpt": _redact(excerpt(self.body), redact),
             "category": self.category,
             "role": self.role,
         }
@@ -81,6 +82,19 @@ def _wire(value: str | bytes) -> str | bytes:
     except UnicodeEncodeError:
         return value.encode("utf-8", "surrogatepass")
     return value
+
+
+def excerpt(body: bytes, limit: int = 400) -> str:
+    """The body as printable text; a run of one short piece is written `` ([)*3200 ``."""
+    text = repr(body[:65_536])[2:-1]
+    text = re.sub(
+        r"(\\x..|.{1,6}?)\1{7,}",
+        lambda m: f" ({m.group(1)})*{len(m.group(0)) // len(m.group(1))} ",
+        text,
+    )
+    if len(body) > 65_536:
+        text += f"...[{len(body)} bytes]"
+    return _short(text, limit)
 
 
 def _short(text: str, limit: int) -> str:

@@ -18,13 +18,14 @@ PROJECT = re.compile(r"(?:^|/)((?:inbox|connectors|routing|crm_sync)/[\w/]+\.py)
 @dataclass
 class Record:
     request_id: str
-    probe: Probe  # body cut to a few KB; ``body_len`` keeps the real size
+    probe: Probe  # without its body: ``body_len`` and ``excerpt`` describe it
     body_len: int
     status: int | None
     seconds: float
     error: str | None
     problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, detail)
     answer: str = ""  # the first bytes of the answer, kept for failures only
+    excerpt: str = ""  # the request body, shortened (see ``probes.excerpt``)
 
 
 def judge(probe: Probe, out: Outcome, secrets: dict[str, str]) -> list[tuple[str, str]]:
@@ -139,6 +140,8 @@ class Report:
                             r.probe.route if r else "-",
                         )
                     )
+        for what in self._unreached():
+            found.append((("coverage lost", what), what, None, "-"))
         for what, count in self.stored_forgeries.items():
             if count:
                 found.append((("stored forgery", what), f"{count} documents in {what}", None, "-"))
@@ -164,11 +167,32 @@ class Report:
                 group["reproducer"] = {
                     **rec.probe.reproducer(self.secrets),
                     "body_bytes": rec.body_len,
+                    "body_excerpt": redact(rec.excerpt, self.secrets),
                     "status": rec.status,
                     "answer": redact(rec.answer, self.secrets),
                 }
             self.groups.append(group)
         self.groups.sort(key=lambda g: (g["kind"], -g["count"]))
+
+    def _unreached(self) -> list[str]:
+        """A run that cannot get past the signature or the login proves nothing: every
+        signed webhook campaign and every role must have been accepted at least once."""
+        ok: Counter[str] = Counter()
+        for r in self.records:
+            if r.status is not None and 200 <= r.status < 300:
+                ok[r.probe.campaign] += 1
+                ok[f"role {r.probe.role}"] += r.probe.campaign == "api"
+        wanted = {r.probe.campaign for r in self.records if r.probe.campaign.endswith("signed")}
+        wanted |= {
+            f"role {r.probe.role}"
+            for r in self.records
+            if r.probe.campaign == "api" and r.probe.role != "anonymous"
+        }
+        return [
+            f"{w}: no request answered 2xx (signing or login changed?)"
+            for w in sorted(wanted)
+            if not ok[w]
+        ]
 
     def table(self) -> list[dict[str, Any]]:
         rows: dict[str, Counter[str]] = defaultdict(Counter)
@@ -208,8 +232,8 @@ class Report:
         rows = self.table()
         cols = ["campaign", "requests", "2xx", "4xx", "5xx", "no answer", "failing"]
         widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) if rows else len(c) for c in cols}
-        out = ["  ".join(c.ljust(widths[c]) for c in cols)]
-        out += ["  ".join(str(r[c]).ljust(widths[c]) for c in cols) for r in rows]
+        out = ["  ".join(c.ljust(widths[c]) for c in cols).rstrip()]
+        out += ["  ".join(str(r[c]).ljust(widths[c]) for c in cols).rstrip() for r in rows]
         out.append(f"{len(self.records)} requests, {len(self.groups)} distinct failures")
         for g in self.groups:
             out.append(f"FAIL [{g['kind']}] {g['cause']} x{g['count']}: {g['detail'][:160]}")

@@ -15,11 +15,9 @@ from hypothesis import strategies as st
 from pymongo import MongoClient
 
 from tests.fuzz import api_cases, hooks
-from tests.fuzz.probes import Probe, send
+from tests.fuzz.probes import Probe, excerpt, send
 from tests.fuzz.report import Record, Report, judge
 from tests.fuzz.target import KINDS, World, fuzz_settings, start
-
-KEEP_BODY = 4096  # bytes of a failing request's body kept for the report (512 of others)
 
 
 @dataclass(frozen=True)
@@ -53,8 +51,9 @@ class Recorder:
             self.skipped += 1
             return
         problems = judge(probe, out, self.world.secrets)
-        kept = replace(probe, body=probe.body[: KEEP_BODY if problems else 512])
+        kept = replace(probe, body=b"")  # the report needs only the excerpt
         record = Record(rid, kept, len(probe.body), out.status, out.seconds, out.error, problems)
+        record.excerpt = excerpt(probe.body)
         if problems:
             record.answer = out.body[:300].decode("utf-8", "replace")
         self.records.append(record)

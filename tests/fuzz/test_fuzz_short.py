@@ -11,7 +11,7 @@ import pytest
 from inbox.embedded import EmbeddedServers
 from tests.fuzz.run import Budget, run
 
-SHORT = Budget(examples=4, spots=1, seconds=45, timeout=10, seed=None, stride=3)
+SHORT = Budget(examples=3, spots=1, seconds=45, timeout=10, seed=None, stride=4)
 
 
 def test_hostile_input_gets_no_5xx_hang_leak_or_stored_forgery(
@@ -22,4 +22,4 @@ def test_hostile_input_gets_no_5xx_hang_leak_or_stored_forgery(
     assert report.meta["hub_alive_at_end"]
     assert report.meta["requests"] >= 1000
     if report.failed():
-        pytest.fail("\n" + report.text_table(), pytrace=False)
+        pytest.fail(f"{report.meta}\n{report.text_table()}", pytrace=False)
