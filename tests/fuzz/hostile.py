@@ -197,6 +197,22 @@ def multipart_bodies(boundary: str = "fzb") -> dict[str, tuple[str, bytes]]:
             b"--" + b + b'\r\nContent-Disposition: form-data; name="file"; '
             b'filename="a\r\nb.txt"\r\nContent-Type: text/plain\r\n\r\nhi\r\n--' + b + b"--\r\n",
         ),
+        "multipart valid upload": (
+            ct,
+            b"--" + b + b'\r\nContent-Disposition: form-data; name="file"; filename="note.txt"'
+            b"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--" + b + b"--\r\n",
+        ),
+        "multipart file name with encoded CR/LF": (
+            ct,
+            b"--" + b + b'\r\nContent-Disposition: form-data; name="file"; '
+            b"filename*=UTF-8''a%0D%0AX-Injected%3A%201.txt\r\nContent-Type: text/plain\r\n\r\n"
+            b"hi\r\n--" + b + b"--\r\n",
+        ),
+        "multipart file name with quoted CR/LF": (
+            ct,
+            b"--" + b + b'\r\nContent-Disposition: form-data; name="file"; filename="a\\\r\nb.txt"'
+            b"\r\nContent-Type: text/plain\r\n\r\nhi\r\n--" + b + b"--\r\n",
+        ),
         "multipart non-UTF-8 file name": (
             ct,
             b"--" + b + b'\r\nContent-Disposition: form-data; name="file"; '

@@ -97,6 +97,12 @@ def refresh_ids(client: MongoClient[dict[str, Any]], db: str, world: World) -> N
         "item_id": "crm_outbox",
         "merge_id": "crm_merges",
     }
+    files = client[db]["messages"].find({"attachments.file_id": {"$ne": None}}, {"attachments": 1})
+    file_ids = [
+        a["file_id"] for m in files.limit(20) for a in m.get("attachments", []) if a.get("file_id")
+    ]
+    if file_ids:
+        world.ids["file_id"] = file_ids[-3:]
     for param, collection in sources.items():
         ids = [str(d["_id"]) for d in client[db][collection].find({}, {"_id": 1}).limit(3)]
         if ids:
@@ -138,6 +144,8 @@ def run(mongo_url: str, redis_url: str, workdir: Path, budget: Budget) -> Report
         for op in ops:
             for probe in api_cases.catalogue(world, op, budget.stride):
                 rec(probe)
+            if op.method == "POST":  # it may have made records the next routes can use
+                refresh_ids(client, settings_.mongo_db, world)
         refresh_ids(client, settings_.mongo_db, world)
         for op in ops:
             if not rec.out_of_time():
