@@ -140,6 +140,11 @@ class Report:
                             r.probe.route if r else "-",
                         )
                     )
+        if not self.meta.get("hub_alive_at_end", True):
+            found.append(
+                (("hub died", "the hub process exited during the run"), "exited", None, "-")
+            )
+        self.meta["logged_errors"] = dict(_logged_errors(lines))
         for what in self._unreached():
             found.append((("coverage lost", what), what, None, "-"))
         for what, count in self.stored_forgeries.items():
@@ -244,6 +249,20 @@ class Report:
                     f"{rep['body_bytes']} bytes) -> {rep['status']}"
                 )
         return "\n".join(out)
+
+
+def _logged_errors(lines: list[str]) -> Counter[str]:
+    """Events logged at error level or worse, and stray tracebacks (shown, not judged:
+    a crash that was answered 5xx is already a failure of its own)."""
+    out: Counter[str] = Counter()
+    for line in lines:
+        if line.startswith("{"):
+            level = re.search(r'"level": "(error|critical|exception)"', line)
+            if level:
+                out[_event(line)] += 1
+        elif line.startswith("Traceback") or line.startswith(("ERROR", "CRITICAL")):
+            out[line[:60]] += 1
+    return out
 
 
 def _request_id(line: str) -> str | None:
