@@ -29,6 +29,8 @@ class Probe:
         headers = {}
         for name, value in self.headers.items():
             text = value.decode("latin-1") if isinstance(value, bytes) else value
+            if name.lower() == "x-csrf-token":
+                text = "<the session's CSRF token>"
             headers[name] = _redact(_short(text, 120), redact)
         return {
             "method": self.method,
