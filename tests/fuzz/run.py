@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -14,7 +15,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from pymongo import MongoClient
 
-from tests.fuzz import api_cases, hooks
+from tests.fuzz import api_cases, hooks, ws_cases
 from tests.fuzz.probes import Probe, excerpt, send
 from tests.fuzz.report import Record, Report, judge
 from tests.fuzz.target import KINDS, World, fuzz_settings, start
@@ -58,18 +59,38 @@ class Recorder:
             record.answer = out.body[:300].decode("utf-8", "replace")
         self.records.append(record)
 
+    def ws(self, probe: Probe) -> None:
+        """One live-socket probe (see ``ws_cases``)."""
+        if self.out_of_time():
+            self.skipped += 1
+            return
+        rid = f"fz-{len(self.records) + 1}"
+        started = time.monotonic()
+        status, what = ws_cases.talk(self.port, probe, rid, self.budget.timeout)
+        if what.startswith("unsendable"):
+            self.skipped += 1
+            return
+        problems = ws_cases.judge_ws(status, what)
+        kept = replace(probe, body=b"")
+        record = Record(
+            rid, kept, len(probe.body), status, time.monotonic() - started, None, problems
+        )
+        record.excerpt, record.answer = excerpt(probe.body), what
+        self.records.append(record)
+
 
 def run_given(
-    strategy: st.SearchStrategy[Probe], fn: Callable[[Probe], None], budget: Budget
+    strategy: st.SearchStrategy[Probe], fn: Callable[[Probe], None], budget: Budget, label: str
 ) -> None:
     """Draw ``budget.examples`` probes with Hypothesis; failures are recorded, not raised,
-    so one broken route does not end the campaign."""
+    so one broken route does not end the campaign. The seed mixes the run's seed (0 when
+    none is given: the same inputs every run) with the campaign's label, so campaigns do
+    not all draw the same choices."""
 
     @settings(
         max_examples=budget.examples,
         database=None,
         deadline=None,
-        derandomize=budget.seed is None,
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
@@ -77,9 +98,7 @@ def run_given(
     def prop(probe: Probe) -> None:
         fn(probe)
 
-    if budget.seed is not None:
-        prop = seed(budget.seed)(prop)
-    prop()
+    seed((budget.seed or 0) ^ zlib.crc32(label.encode()))(prop)()
 
 
 def refresh_ids(client: MongoClient[dict[str, Any]], db: str, world: World) -> None:
@@ -135,7 +154,9 @@ def run(mongo_url: str, redis_url: str, workdir: Path, budget: Budget) -> Report
         for kind in KINDS:
             for forged in (False, True):
                 if not rec.out_of_time():
-                    run_given(hooks.random_probe(world, kind, forged), rec, budget)
+                    run_given(
+                        hooks.random_probe(world, kind, forged), rec, budget, f"{kind} {forged}"
+                    )
         refresh_ids(client, settings_.mongo_db, world)
         spec_probe = Probe("setup", "GET", "GET", "/api/v1/openapi.json", "setup")
         spec = json.loads(send(hub.port, spec_probe, "fz-spec", budget.timeout).body)
@@ -146,10 +167,15 @@ def run(mongo_url: str, redis_url: str, workdir: Path, budget: Budget) -> Report
                 rec(probe)
             if op.method == "POST":  # it may have made records the next routes can use
                 refresh_ids(client, settings_.mongo_db, world)
+        for probe in ws_cases.catalogue(world, short=budget.stride > 1):
+            rec.ws(probe)
+        if not rec.out_of_time():
+            few = replace(budget, examples=max(1, budget.examples // 4))
+            run_given(ws_cases.random_probe(world), rec.ws, few, "websocket")
         refresh_ids(client, settings_.mongo_db, world)
         for op in ops:
             if not rec.out_of_time():
-                run_given(api_cases.random_probe(world, op), rec, budget)
+                run_given(api_cases.random_probe(world, op), rec, budget, op.route)
     finally:
         alive = hub.alive()
         log = hub.stop()
