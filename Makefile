@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo serve worker test lint fmt bench acceptance up clean
+.PHONY: demo serve worker test lint fmt bench fuzz acceptance up clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -39,6 +39,12 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# Hostile input against a real hub on loopback: every webhook and every /api/v1 route.
+# Bounded by FUZZ_SECONDS (default 300) and FUZZ_EXAMPLES; writes docs/fuzz.json and the
+# results part of docs/fuzz.md; fails on any 5xx, hang, leaked secret or stored forgery.
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz
+
 acceptance: $(STAMP)
 	$(BIN)/python -m pytest tests/acceptance -p no:cacheprovider
 
@@ -47,4 +53,4 @@ up:
 	docker compose up --build
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache .hypothesis
