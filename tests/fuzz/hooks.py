@@ -8,11 +8,13 @@ import hashlib
 import hmac
 import json
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from hypothesis import strategies as st
 
+from connectors.api.config import ApiLineConfig, signed_headers
 from tests.channels import FIXTURES
 from tests.fuzz import hostile
 from tests.fuzz.probes import Probe
@@ -96,8 +98,9 @@ def seeds(kind: str) -> list[tuple[str, Any]]:
 
 def sign(kind: str, line: Any, body: bytes) -> dict[str, str | bytes]:
     if kind == "api":
-        digest = hmac.new(line.secret("secret").encode(), body, hashlib.sha256).hexdigest()
-        return {"X-Inbox-Signature": "sha256=" + digest}
+        # the line's own scheme (timestamped for new lines), at the hub's wall clock
+        scheme = ApiLineConfig.from_line(line).scheme
+        return dict(signed_headers(line.secret("secret"), body, now=time.time(), scheme=scheme))
     if kind == "telegram":
         return {"X-Telegram-Bot-Api-Secret-Token": line.secret("secret")}
     digest = hmac.new(line.secret("token").encode(), body, hashlib.sha256).hexdigest()
