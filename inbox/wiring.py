@@ -18,6 +18,7 @@ import structlog
 from redis.asyncio import Redis
 
 from connectors.api import ApiConnector
+from connectors.instagram import InstagramConnector
 from connectors.telegram import TelegramConnector
 from connectors.viber import ViberConnector
 from crm_sync.bitrix24 import Bitrix24Client, Bitrix24Config, Bitrix24Crm
@@ -29,6 +30,7 @@ from inbox.domain.ports import Connector, CredentialStore, CrmView, ExternalCrm,
 from inbox.services.files import AttachmentFetcher
 from inbox.services.ingest import Ingest
 from inbox.services.outbound import Replier, Sender
+from inbox.services.profiles import ProfileHook
 from inbox.settings import Settings
 from inbox.store.canned import MongoCannedRepository
 from inbox.store.contacts import MongoContactRepository
@@ -90,13 +92,16 @@ class Connectors:
                 await close()
 
 
-def build_connectors(session: aiohttp.ClientSession, files: FileStore | None = None) -> Connectors:
+def build_connectors(
+    session: aiohttp.ClientSession, files: FileStore | None = None, clock: Clock | None = None
+) -> Connectors:
     """Every channel the hub speaks. Adding a channel is one line here."""
     return Connectors(
         [
             ApiConnector(session),
             TelegramConnector(files),
             ViberConnector(session),
+            InstagramConnector(session, clock),
         ]
     )
 
@@ -238,7 +243,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         messages = MongoMessageRepository(db)
         publisher = RedisEventPublisher(redis, settings.redis_prefix, settings.ui.events_maxlen)
         files = GridFsFileStore(db)
-        connectors = build_connectors(http, files)
+        connectors = build_connectors(http, files, clock)
         attachments = AttachmentFetcher(
             lines=lines,
             conversations=conversations,
@@ -303,6 +308,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
                 publisher=publisher,
                 hooks=[router, crm_side.hook],  # the router first: assignment never waits on CRM
                 clock=clock,
+                marks=messages,
             ),
             replier=Replier(
                 conversations=conversations, messages=messages, publisher=publisher, clock=clock
@@ -332,6 +338,9 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             ),
         )
         hub.ingest.add_hook(attachments)  # after the router: downloads never delay routing
+        hub.ingest.add_hook(
+            ProfileHook(connectors=connectors, contacts=contacts, publisher=publisher, clock=clock)
+        )
         try:
             yield hub
         finally:

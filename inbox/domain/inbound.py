@@ -29,6 +29,11 @@ class InboundMessage(Model):
     edited_at: datetime | None = None  # set when this is an edit of an earlier message
     source: str | None = None  # deep-link payload, campaign, form name
     subject: str | None = None  # email subject, form title
+    payload: str | None = Field(default=None, max_length=1000)  # quick reply / button
+    # A copy of a message the business sent (Instagram's echoes): stored as outbound,
+    # never sent again, never twice beside the hub's own copy; the customer is
+    # ``external_user_id``. An echo of a customer we never saw is ignored.
+    echo: bool = False
 
 
 class StatusUpdate(Model):
@@ -50,6 +55,32 @@ class ContactUpdate(Model):
     language: str | None = None
     create: bool = False  # a customer we have not seen yet becomes a contact (Viber subscribe)
     source: str | None = None  # deep-link context for their next conversation (Viber)
+    username: str | None = Field(default=None, max_length=300)  # platform handle (profile)
+    avatar_url: str | None = Field(default=None, max_length=4096)  # profile picture
+
+
+class ReactionUpdate(Model):
+    """A customer reacted to a message (``emoji`` None: they removed their reaction)."""
+
+    external_id: str = Field(min_length=1, max_length=256)  # the message reacted to
+    external_user_id: str = Field(min_length=1, max_length=256)
+    emoji: str | None = Field(default=None, max_length=64)
+    at: datetime | None = None
+
+
+class MessageDeleted(Model):
+    """The author unsent a message: it is marked deleted, its text kept for audit."""
+
+    external_id: str = Field(min_length=1, max_length=256)
+    at: datetime | None = None
+
+
+class ReadUpTo(Model):
+    """The customer read our messages up to one message (and/or a watermark time)."""
+
+    external_user_id: str = Field(min_length=1, max_length=256)
+    external_id: str | None = Field(default=None, max_length=256)
+    watermark: datetime | None = None
 
 
 class Ignored(Model):
@@ -59,7 +90,15 @@ class Ignored(Model):
     kind: str | None = None
 
 
-InboundEvent = InboundMessage | StatusUpdate | ContactUpdate | Ignored
+InboundEvent = (
+    InboundMessage
+    | StatusUpdate
+    | ContactUpdate
+    | ReactionUpdate
+    | MessageDeleted
+    | ReadUpTo
+    | Ignored
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -158,8 +158,23 @@ class Sender:
             unanswered = await self._messages.count_sent_since(
                 conversation.id, unanswered_since(conversation, self._clock.now())
             )
+            last_inbound, answered = None, 0
+            if getattr(connector, "needs_last_inbound", False):
+                last_inbound = await self._messages.last_inbound(conversation.id)
+                if last_inbound is not None:
+                    answered = await self._messages.count_sent_since(
+                        conversation.id, last_inbound.created_at
+                    )
             receipt = await connector.send(
-                OutboundTarget(line, conversation, contact, identity.external_id, unanswered),
+                OutboundTarget(
+                    line,
+                    conversation,
+                    contact,
+                    identity.external_id,
+                    unanswered,
+                    last_inbound=last_inbound,
+                    sent_since_last_inbound=answered,
+                ),
                 claimed,
             )
         except DeliveryError as e:
