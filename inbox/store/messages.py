@@ -142,20 +142,27 @@ class MongoMessageRepository:
     ) -> Message:
         # The extra ids (a reply split into several platform messages) are lookup keys for
         # receipts only: the unique index stays on ``external_id``, the first part.
-        await self._c.update_one(
-            {"_id": message_id},
-            {
-                "$set": {
-                    "status": DeliveryStatus.SENT.value,
-                    "external_id": external_id,
-                    "extra_external_ids": list(extra_external_ids),
-                    "sent_at": at,
-                    "error": None,
-                    "lease_until": None,
-                    "next_attempt_at": None,
-                }
-            },
-        )
+        change = {
+            "$set": {
+                "status": DeliveryStatus.SENT.value,
+                "external_id": external_id,
+                "extra_external_ids": list(extra_external_ids),
+                "sent_at": at,
+                "error": None,
+                "lease_until": None,
+                "next_attempt_at": None,
+            }
+        }
+        try:
+            await self._c.update_one({"_id": message_id}, change)
+        except DuplicateKeyError:
+            # The platform's echo of this very send overtook its answer and was stored as
+            # a message sent outside the hub: ours is the original, the copy goes.
+            mine = await self.get(message_id)
+            await self._c.delete_one(
+                {"line_id": mine.line_id, "external_id": external_id, "sent_outside": True}
+            )
+            await self._c.update_one({"_id": message_id}, change)
         return await self.get(message_id)
 
     async def mark_retry(
