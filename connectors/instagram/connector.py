@@ -31,13 +31,16 @@ from connectors.signing import verify
 from inbox.domain.clock import Clock, SystemClock
 from inbox.domain.errors import DeliveryError, Forbidden, Unauthorized
 from inbox.domain.inbound import ContactUpdate, WebhookRequest, WebhookResult
-from inbox.domain.models import Attachment, ChannelKind, Line, Message
+from inbox.domain.models import Attachment, AttachmentKind, ChannelKind, Line, Message
 from inbox.domain.ports import OutboundTarget, SendReceipt
 
 log = structlog.get_logger(__name__)
 
 MAX_DOWNLOAD = 25 * 1024 * 1024
 PROFILE_CACHE_MAX = 50_000
+DOWNLOADABLE = frozenset(
+    {AttachmentKind.IMAGE, AttachmentKind.VIDEO, AttachmentKind.AUDIO, AttachmentKind.DOCUMENT}
+)
 
 
 class InstagramConnector:
@@ -112,8 +115,8 @@ class InstagramConnector:
 
     async def fetch_file(self, line: Line, attachment: Attachment) -> bytes | None:
         """Download a CDN link (they expire, so this runs right after ingest)."""
-        if not attachment.url:
-            return None
+        if not attachment.url or attachment.kind not in DOWNLOADABLE:
+            return None  # shares and story links are pages, not files
         try:
             async with self._session.get(attachment.url, timeout=TIMEOUT) as resp:
                 if resp.status >= 500 or resp.status == 429:

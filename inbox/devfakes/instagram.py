@@ -12,10 +12,12 @@ Errors are scriptable with :meth:`FakeInstagram.fail_next`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import itertools
 import json
+import secrets
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -53,6 +55,7 @@ class FakeInstagram(FakeServer):
         token: str = TOKEN,
         echoes: bool = False,
         echo_first: bool = False,
+        receipts: bool = False,
     ) -> None:
         super().__init__()
         self.account_id = account_id
@@ -60,6 +63,7 @@ class FakeInstagram(FakeServer):
         self.tokens = {token}
         self.echoes = echoes or echo_first
         self.echo_first = echo_first
+        self.receipts = receipts  # the customer "reads" each accepted message a second later
         self.webhook_url = ""  # where pushes go (set by the test or the demo)
         self.sent: list[dict[str, Any]] = []  # accepted Send API bodies, with message_id
         self.calls: list[tuple[str, str]] = []  # (method, path)
@@ -72,6 +76,7 @@ class FakeInstagram(FakeServer):
         self.clock = time.time
         self._failures: deque[Failure] = deque()
         self._mids = itertools.count(1)
+        self._run = secrets.token_hex(4)  # mids stay unique across restarts of the fake
         self._tasks: set[asyncio.Task[Any]] = set()
         base = f"/{VERSION}"
         self.app.router.add_post(base + "/{owner}/messages", self._messages)
@@ -79,6 +84,7 @@ class FakeInstagram(FakeServer):
         self.app.router.add_get(base + "/refresh_access_token", self._refresh)
         self.app.router.add_get(base + "/{user}", self._profile)
         self.app.router.add_get("/media/{name}", self._media)
+        self.app.router.add_post("/demo/write", self._demo_write)
 
     @property
     def api_base(self) -> str:
@@ -97,7 +103,7 @@ class FakeInstagram(FakeServer):
         return f"{self.base_url}/media/{name}"
 
     def next_mid(self) -> str:
-        return f"aWdfZAG1faXRlbToxOklHTWVzc2FnZA{next(self._mids):08d}"
+        return f"aWdfZAG1faXRlbToxOklHTWVzc2FnZA{self._run}{next(self._mids):08d}"
 
     # ------------------------------------------------------------------ webhooks
 
@@ -207,10 +213,31 @@ class FakeInstagram(FakeServer):
             if self.echo_first:
                 await self.push(echo)
             else:
-                task = asyncio.create_task(self.push(echo))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._later(self.push(echo))
+        if self.receipts and user:
+            self._later(self._read_later(user, mid))
         return web.json_response({"recipient_id": user or None, "message_id": mid})
+
+    def _later(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _read_later(self, user: str, mid: str) -> None:
+        await asyncio.sleep(1.0)
+        with contextlib.suppress(OSError):
+            await self.push(self.envelope(self.item(user, "read", {"mid": mid})))
+
+    async def _demo_write(self, request: web.Request) -> web.Response:
+        """``POST /demo/write {"user": "...", "text": "..."}``: that customer writes to us
+        (the demo's way to make an Instagram customer write)."""
+        try:
+            body = await request.json()
+            user, text = str(body["user"]), str(body["text"])
+        except (json.JSONDecodeError, KeyError, TypeError):
+            return web.json_response({"error": 'send {"user": ID, "text": TEXT}'}, status=400)
+        status, _ = await self.push(self.envelope(self.message(user, text)))
+        return web.json_response({"webhook_status": status})
 
     @staticmethod
     def _check(recipient: dict[str, Any], message: dict[str, Any]) -> str | None:

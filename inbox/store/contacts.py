@@ -110,10 +110,13 @@ class MongoContactRepository:
         result = await self._c.update_one({"identity_keys": key}, change, array_filters=filters)
         shown = update.user_name or update.username
         if shown and result.matched_count:
-            # A contact named only by its platform id (Instagram's webhooks carry no name)
-            # takes the name of the profile; a name an operator or the customer gave stays.
+            # A contact named only by its platform id or handle (Instagram's webhooks carry
+            # no name) takes the profile's name; a name an operator or the customer gave stays.
             await self._c.update_one(
-                {"identity_keys": key, "name": update.external_user_id},
+                {
+                    "identity_keys": key,
+                    "name": {"$in": [update.external_user_id, update.username or ""]},
+                },
                 {"$set": {"name": shown, "name_lower": shown.lower(), "name_words": words(shown)}},
             )
         if result.matched_count == 0:

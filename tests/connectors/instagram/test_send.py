@@ -70,7 +70,7 @@ async def test_a_reply_inside_the_window_is_a_response(
             "message_id": sent.external_id,
         }
     ]
-    assert fake.calls[-1] == ("POST", "/v23.0/17841400000000001/messages")
+    assert ("POST", "/v23.0/17841400000000001/messages") in fake.calls
 
 
 async def test_the_page_flavour_sends_through_the_page(
@@ -78,7 +78,7 @@ async def test_the_page_flavour_sends_through_the_page(
 ) -> None:
     _, inbound = await setup(hub, client, fake, settings={"page_id": "1122334455"})
     await send(hub, inbound, "Hello")
-    assert fake.calls[-1] == ("POST", "/v23.0/1122334455/messages")
+    assert ("POST", "/v23.0/1122334455/messages") in fake.calls
 
 
 async def test_long_text_is_split_within_the_byte_limit(
