@@ -29,6 +29,7 @@ async def subscribe(session: aiohttp.ClientSession, config: InstagramLineConfig)
         "POST",
         f"{config.api_base}/{owner}/subscribed_apps",
         params={"subscribed_fields": SUBSCRIBED_FIELDS},
+        what="webhook subscription",
     )
 
 
@@ -37,7 +38,12 @@ async def profile(
 ) -> ContactUpdate | None:
     """The customer's name, username and picture (None when Instagram gives none)."""
     answer = await call(
-        session, config, "GET", f"{config.api_base}/{user_id}", params={"fields": PROFILE_FIELDS}
+        session,
+        config,
+        "GET",
+        f"{config.api_base}/{user_id}",
+        params={"fields": PROFILE_FIELDS},
+        what="profile lookup",
     )
 
     def text(key: str, limit: int) -> str | None:
@@ -86,6 +92,7 @@ async def refresh(session: aiohttp.ClientSession, config: InstagramLineConfig) -
             "grant_type": "ig_refresh_token",
             "access_token": config.access_token.get_secret_value(),
         },
+        what="token refresh",
     )
     token = answer.get("access_token")
     expires_in = answer.get("expires_in")

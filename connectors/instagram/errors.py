@@ -29,7 +29,7 @@ UNAVAILABLE_SUBCODES = frozenset({2534014, 2018001, 2018108, 1545041})
 
 
 def delivery_error(
-    http_status: int, code: int | None, subcode: int | None, message: str
+    http_status: int, code: int | None, subcode: int | None, message: str, what: str = "message"
 ) -> DeliveryError:
     """The hub's view of a failed Graph call: retryable or not, and why."""
     text = message[:300]
@@ -58,7 +58,7 @@ def delivery_error(
     elif code == 200 or code == 3:
         reason = f"the app lacks the permission to send this ({text})"
     else:
-        reason = f"Instagram refused the message ({text})"
+        reason = f"Instagram refused the {what} ({text})"
     error = DeliveryError(
         reason, retryable=retryable, retry_after=retry_after, contact_unreachable=unreachable
     )

@@ -50,8 +50,10 @@ async def call(
     *,
     payload: dict[str, Any] | None = None,
     params: dict[str, str] | None = None,
+    what: str = "message",
 ) -> dict[str, Any]:
-    """One Graph call; the decoded answer, or ``DeliveryError`` with a readable reason."""
+    """One Graph call; the decoded answer, or ``DeliveryError`` with a readable reason
+    (``what`` names the thing refused: the message, the profile lookup...)."""
     headers = {"Authorization": f"Bearer {config.access_token.get_secret_value()}"}
     data = None
     if payload is not None:
@@ -77,7 +79,7 @@ async def call(
         code = err.get("code") if isinstance(err.get("code"), int) else None
         sub = err.get("error_subcode") if isinstance(err.get("error_subcode"), int) else None
         message = str(err.get("message") or f"HTTP {status}")
-        raise delivery_error(status, code, sub, _redact(message, config))
+        raise delivery_error(status, code, sub, _redact(message, config), what)
     return answer
 
 
