@@ -255,6 +255,9 @@ def _reaction(item: dict[str, Any], ctx: Context) -> tuple[InboundEvent, ...]:
 def _read(item: dict[str, Any], ctx: Context) -> tuple[InboundEvent, ...]:
     head = RawItem.model_validate(item)
     raw = RawRead.model_validate(item["read"])
+    if head.sender.id in ctx.account_ids:
+        # Someone at the business read the customer's messages in the Instagram app.
+        return (Ignored(reason="read by the business in the Instagram app", kind="read"),)
     return (
         ReadUpTo(
             external_user_id=head.sender.id,

@@ -82,6 +82,7 @@ class Replier:
         attachments: Sequence[Attachment] = (),
         *,
         note: bool = False,
+        quick_replies: Sequence[str] = (),
     ) -> Message:
         if not (text and text.strip()) and not attachments:
             raise ValidationFailed("a reply needs text or an attachment", code="empty_reply")
@@ -97,6 +98,7 @@ class Replier:
             sender_id=operator_id,
             text=text,
             attachments=tuple(attachments),
+            quick_replies=() if note else tuple(quick_replies),
             status=DeliveryStatus.SENT if note else DeliveryStatus.PENDING,
             created_at=now,
         )

@@ -30,6 +30,7 @@ CASES = [
     ("unreact", ["outbound", "reaction"], OURS, "out mid.ours.1 'Your parcel left today' sent"),
     ("unsend", ["text"], "mid.text.1", "in mid.text.1 'Hi! Is the blue sofa still available?' deleted"),  # noqa: E501 - one line per fixture
     ("read", ["outbound"], OURS, "out mid.ours.1 'Your parcel left today' read"),
+    ("read_by_business", ["outbound"], OURS, "out mid.ours.1 'Your parcel left today' sent"),
     ("referral_message", [], "mid.ref.1", "in mid.ref.1 'Hello from the ad' source=spring_sale"),
     ("referral", ["referral"], "mid.text.1", "in mid.text.1 'Hi! Is the blue sofa still available?' source=catalog_2026"),  # noqa: E501 - one line per fixture
     ("unsupported", [], "mid.unsupported.1", "in mid.unsupported.1 None [link A message Instagram does not show to apps: open the Instagram app to see it]"),  # noqa: E501 - one line per fixture

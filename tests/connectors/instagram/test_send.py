@@ -9,10 +9,11 @@ from aiohttp.test_utils import TestClient
 
 from inbox.devfakes.instagram import FakeInstagram
 from inbox.domain.clock import FrozenClock
-from inbox.domain.models import Attachment, AttachmentKind, DeliveryStatus, Line, Message
+from inbox.domain.models import Attachment, AttachmentKind, DeliveryStatus, Line, Message, Role
 from inbox.wiring import Hub
 from tests.channels import count
 from tests.connectors.instagram.helpers import CUSTOMER, instagram_line
+from tests.helpers import operator_with_token
 
 
 @pytest.fixture
@@ -45,12 +46,7 @@ async def setup(
 async def send(
     hub: Hub, inbound: Message, text: str | None, operator: str | None = "op-1", **kw: Any
 ) -> Message:
-    quick = kw.pop("quick_replies", ())
     outgoing = await hub.replier.reply(inbound.conversation_id, operator, text, **kw)
-    if quick:  # quick replies ride on the stored message (the bot and the API set them)
-        await hub.db["messages"].update_one(
-            {"_id": outgoing.id}, {"$set": {"quick_replies": list(quick)}}
-        )
     result = await hub.sender.attempt(outgoing.id)
     assert result is not None
     return result
@@ -423,3 +419,18 @@ async def test_an_echo_stored_before_our_answer_gives_way_to_our_copy(
     sent = await hub.messages.mark_sent(reply.id, mid, hub.clock.now())
     assert sent.external_id == mid
     assert await count(hub, "messages") == 2
+
+
+async def test_quick_replies_from_the_reply_api_reach_instagram(
+    client: TestClient, hub: Hub, fake: FakeInstagram
+) -> None:
+    _, inbound = await setup(hub, client, fake)
+    _, headers = await operator_with_token(hub, "ann", Role.ADMIN)
+    resp = await client.post(
+        f"/api/v1/conversations/{inbound.conversation_id}/messages",
+        json={"text": "Which one?", "quick_replies": ["Blue", "Grey"]},
+        headers=headers,
+    )
+    assert resp.status == 201
+    await hub.drain_background()
+    assert [q["title"] for q in fake.sent[0]["message"]["quick_replies"]] == ["Blue", "Grey"]
