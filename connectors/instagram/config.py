@@ -64,5 +64,5 @@ class InstagramLineConfig(BaseModel):
             verify_token=creds.get("verify_token", SecretStr("")),
             app_secrets=tuple(v for k, v in sorted(creds.items()) if k.startswith("app_secret")),
             api_base=str(s.get("api_base") or DEFAULT_API_BASE).rstrip("/"),
-            human_agent=bool(s.get("human_agent", False)),
+            human_agent=str(s.get("human_agent", "")).strip().lower() in ("true", "1", "yes"),
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import structlog
 
 from inbox.domain.clock import Clock
+from inbox.domain.errors import NotFound
 from inbox.domain.events import Event, MessageStored
 from inbox.domain.models import Direction
 from inbox.domain.ports import ConnectorRegistry, ContactRepository, EventPublisher, ProfileSource
@@ -39,7 +40,7 @@ class ProfileHook:
         line = stored.line
         try:
             connector = self._connectors.get(line.kind)
-        except Exception:  # an unknown channel has no profiles to fetch
+        except NotFound:  # a channel without a connector has no profiles to fetch
             return
         if not isinstance(connector, ProfileSource):
             return

@@ -434,3 +434,14 @@ async def test_quick_replies_from_the_reply_api_reach_instagram(
     assert resp.status == 201
     await hub.drain_background()
     assert [q["title"] for q in fake.sent[0]["message"]["quick_replies"]] == ["Blue", "Grey"]
+
+
+async def test_human_agent_written_as_text_false_stays_off(
+    client: TestClient, hub: Hub, fake: FakeInstagram, clock: FrozenClock
+) -> None:
+    """Line settings come from the CLI's --set and the admin API as strings too."""
+    _, inbound = await setup(hub, client, fake, settings={"human_agent": "false"})
+    clock.advance(days=2)
+    sent = await send(hub, inbound, "Late")
+    assert sent.status is DeliveryStatus.FAILED
+    assert fake.sent == []
