@@ -114,6 +114,9 @@ class Ingest:
                 log.info("event_ignored", line_id=line.id, reason=event.reason, kind=event.kind)
             elif self._marks is not None:  # echoes, reactions, unsends, read receipts
                 out.events.extend(await self._marks.apply(line, event))
+            else:
+                out.ignored += 1
+                log.info("event_ignored", line_id=line.id, reason="no store for message marks")
         return out
 
     async def _persist_message(self, line: Line, inbound: InboundMessage, out: Persisted) -> None:
