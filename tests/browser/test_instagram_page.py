@@ -64,5 +64,19 @@ async def test_instagram_window_and_unsent_message_in_chromium(
         await page.click(".msg.deleted summary")
         await expect(page.locator(".msg.deleted .text")).to_have_text("oops, wrong chat")
         await expect(page.locator(".msg .reactions")).to_have_text("🔥")
+
+        # A comment on a post: the composer offers the one private reply.
+        comment = InboundMessage(
+            external_id="comment:1790001",
+            external_user_id="6400000000000999",
+            user_name="lena.b",
+            text="How much is the armchair?",
+        )
+        persisted = await hub.ingest.persist(line, [comment])
+        await hub.ingest.follow_up(persisted)
+        await page.locator(".conv", has_text="lena.b").click()
+        await expect(page.locator("#composer-window")).to_contain_text(
+            "you can send one private reply"
+        )
         assert errors == []
         await context.close()

@@ -231,9 +231,7 @@ function renderHead() {
   $("chat-status").textContent = t(`status_${c.status}`);
   $("chat-status").className = `status ${c.status}`;
   $("chat-assignee").textContent = nameOf(c.assignee_id);
-  const note = windowNote(c);
-  $("composer-window").textContent = note;
-  $("composer-window").hidden = !note;
+  showWindow();
   $("act-claim").hidden = Boolean(c.assignee_id) || c.status === "resolved";
   $("act-resolve").hidden = c.status === "resolved";
   $("act-reopen").hidden = c.status === "open";
@@ -287,6 +285,14 @@ function span(ms) {
 // decides whether the 7-day part is usable; the server says so if it is not).
 function windowNote(c) {
   if (c.channel !== "instagram") return "";
+  const all = [...state.messages.values()];
+  const lastIn = all.filter((m) => m.direction === "in").at(-1);
+  if (lastIn?.external_id?.startsWith("comment:")) {
+    const answered = all.some((m) => m.direction === "out" && m.created_at > lastIn.created_at && m.status !== "failed");
+    const left = new Date(lastIn.created_at).getTime() + 7 * 24 * HOUR - Date.now();
+    if (answered || left <= 0) return t("ig_comment_used");
+    return t("ig_comment_open").replace("{left}", span(left));
+  }
   if (!c.last_customer_message_at) return t("ig_window_closed");
   const last = new Date(c.last_customer_message_at).getTime();
   const open = last + 24 * HOUR - Date.now();
@@ -310,7 +316,14 @@ function mergeMessage(m) {
   state.messages.set(m.id, merged);
 }
 
+function showWindow() {
+  const note = state.current ? windowNote(state.current) : "";
+  $("composer-window").textContent = note;
+  $("composer-window").hidden = !note;
+}
+
 function renderMessages(scroll) {
+  showWindow();
   const box = $("messages");
   const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
   box.replaceChildren();
