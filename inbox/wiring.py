@@ -49,6 +49,7 @@ from inbox.store.events import RedisEventPublisher
 from inbox.store.files import GridFsFileStore
 from inbox.store.inbox import MongoInboxQueries
 from inbox.store.lines import MongoLineRepository
+from inbox.store.message_marks import MongoMessageMarks
 from inbox.store.messages import MongoMessageRepository
 from inbox.store.mongo import Database, check_server, ensure_indexes, make_client
 from inbox.store.operators import MongoOperatorRepository, MongoTeamRepository
@@ -308,7 +309,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
                 publisher=publisher,
                 hooks=[router, crm_side.hook],  # the router first: assignment never waits on CRM
                 clock=clock,
-                marks=messages,
+                marks=MongoMessageMarks(db),
             ),
             replier=Replier(
                 conversations=conversations, messages=messages, publisher=publisher, clock=clock

@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from inbox.devfakes.instagram import ACCOUNT_ID, APP_SECRET, TOKEN, signature
-from inbox.domain.models import ChannelKind, Line
+from inbox.devfakes.instagram import ACCOUNT_ID, APP_SECRET, TOKEN, FakeInstagram, signature
+from inbox.domain.models import ChannelKind, Line, Message
 from inbox.wiring import Hub
 from tests.helpers import make_line
 
@@ -47,3 +47,33 @@ async def post_instagram(
         return resp.status, json.loads(text)
     except json.JSONDecodeError:
         return resp.status, text
+
+
+async def customer_writes(
+    hub: Hub, fake: FakeInstagram, text: str = "Hi! Is the sofa in stock?"
+) -> Message:
+    item = fake.message(CUSTOMER, text)
+    status, _ = await fake.push(fake.envelope(item))
+    assert status == 200
+    stored = await hub.messages.get_by_external(
+        (await hub.lines.list())[0].id, item["message"]["mid"]
+    )
+    assert stored is not None
+    return stored
+
+
+async def setup(
+    hub: Hub, client: TestClient, fake: FakeInstagram, **kw: Any
+) -> tuple[Line, Message]:  # type: ignore[type-arg]
+    line = await instagram_line(hub, fake.api_base, **kw)
+    fake.webhook_url = str(client.make_url(f"/webhooks/instagram/{line.id}"))
+    return line, await customer_writes(hub, fake)
+
+
+async def send(
+    hub: Hub, inbound: Message, text: str | None, operator: str | None = "op-1", **kw: Any
+) -> Message:
+    outgoing = await hub.replier.reply(inbound.conversation_id, operator, text, **kw)
+    result = await hub.sender.attempt(outgoing.id)
+    assert result is not None
+    return result

@@ -7,6 +7,7 @@ from aiohttp.test_utils import TestClient
 
 from inbox.devfakes.instagram import FakeInstagram
 from inbox.domain.models import Line, Message
+from inbox.store.message_marks import MongoMessageMarks
 from inbox.wiring import Hub
 from tests.channels import count, fixture, render
 from tests.connectors.instagram.helpers import CUSTOMER, instagram_line, post_instagram
@@ -107,7 +108,7 @@ async def test_fixture(
         assert await count(hub, "messages") == 0
         assert await count(hub, "contacts") == 0
         return
-    message = await hub.messages.find_external(line.id, external_id)
+    message = await MongoMessageMarks(hub.db).find_external(line.id, external_id)
     assert message is not None, f"no message {external_id}"
     got = await describe(hub, line, message)
     if "messages=" in expected:

@@ -2,54 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from aiohttp.test_utils import TestClient
 
 from inbox.devfakes.instagram import FakeInstagram
 from inbox.domain.clock import FrozenClock
-from inbox.domain.models import Attachment, AttachmentKind, DeliveryStatus, Line, Message, Role
+from inbox.domain.models import Attachment, AttachmentKind, DeliveryStatus, Role
 from inbox.wiring import Hub
 from tests.channels import count
-from tests.connectors.instagram.helpers import CUSTOMER, instagram_line
+from tests.connectors.instagram.helpers import CUSTOMER, customer_writes, send, setup
 from tests.helpers import operator_with_token
-
-
-@pytest.fixture
-def fake(fake_instagram: FakeInstagram, clock: FrozenClock) -> FakeInstagram:
-    fake_instagram.clock = lambda: clock.now().timestamp()
-    return fake_instagram
-
-
-async def customer_writes(
-    hub: Hub, fake: FakeInstagram, text: str = "Hi! Is the sofa in stock?"
-) -> Message:
-    item = fake.message(CUSTOMER, text)
-    status, _ = await fake.push(fake.envelope(item))
-    assert status == 200
-    stored = await hub.messages.get_by_external(
-        (await hub.lines.list())[0].id, item["message"]["mid"]
-    )
-    assert stored is not None
-    return stored
-
-
-async def setup(
-    hub: Hub, client: TestClient, fake: FakeInstagram, **kw: Any
-) -> tuple[Line, Message]:  # type: ignore[type-arg]
-    line = await instagram_line(hub, fake.api_base, **kw)
-    fake.webhook_url = str(client.make_url(f"/webhooks/instagram/{line.id}"))
-    return line, await customer_writes(hub, fake)
-
-
-async def send(
-    hub: Hub, inbound: Message, text: str | None, operator: str | None = "op-1", **kw: Any
-) -> Message:
-    outgoing = await hub.replier.reply(inbound.conversation_id, operator, text, **kw)
-    result = await hub.sender.attempt(outgoing.id)
-    assert result is not None
-    return result
 
 
 async def test_a_reply_inside_the_window_is_a_response(
@@ -153,68 +115,6 @@ async def test_too_many_or_too_long_quick_replies_are_refused_before_sending(
     assert fake.sent == []
 
 
-# ---------------------------------------------------------------- the window
-
-
-async def test_after_24_hours_a_line_without_human_agent_refuses(
-    client: TestClient, hub: Hub, fake: FakeInstagram, clock: FrozenClock
-) -> None:
-    _, inbound = await setup(hub, client, fake)
-    clock.advance(hours=25)
-    sent = await send(hub, inbound, "Sorry for the delay")
-    assert sent.status is DeliveryStatus.FAILED
-    assert sent.error is not None
-    assert "24-hour window" in sent.error.reason
-    assert sent.error.code == "instagram_window_closed"
-    assert fake.sent == []
-
-
-async def test_after_24_hours_a_human_operator_replies_with_the_tag(
-    client: TestClient, hub: Hub, fake: FakeInstagram, clock: FrozenClock
-) -> None:
-    _, inbound = await setup(hub, client, fake, settings={"human_agent": True})
-    clock.advance(days=3)
-    sent = await send(hub, inbound, "Sorry for the delay")
-    assert sent.status is DeliveryStatus.SENT
-    assert fake.sent[0]["messaging_type"] == "MESSAGE_TAG"
-    assert fake.sent[0]["tag"] == "HUMAN_AGENT"
-
-
-async def test_after_24_hours_an_automatic_message_never_gets_the_tag(
-    client: TestClient, hub: Hub, fake: FakeInstagram, clock: FrozenClock
-) -> None:
-    _, inbound = await setup(hub, client, fake, settings={"human_agent": True})
-    clock.advance(days=2)
-    sent = await send(hub, inbound, "Automatic follow-up", operator=None)
-    assert sent.status is DeliveryStatus.FAILED
-    assert sent.error is not None
-    assert "never an automatic message" in sent.error.reason
-    assert fake.sent == []
-
-
-async def test_after_7_days_even_a_human_is_refused(
-    client: TestClient, hub: Hub, fake: FakeInstagram, clock: FrozenClock
-) -> None:
-    _, inbound = await setup(hub, client, fake, settings={"human_agent": True})
-    clock.advance(days=7, hours=1)
-    sent = await send(hub, inbound, "Still there?")
-    assert sent.status is DeliveryStatus.FAILED
-    assert sent.error is not None
-    assert "more than 7 days ago" in sent.error.reason
-    assert fake.sent == []
-
-
-async def test_inside_the_window_the_platforms_own_refusal_is_permanent(
-    client: TestClient, hub: Hub, fake: FakeInstagram
-) -> None:
-    _, inbound = await setup(hub, client, fake)
-    fake.fail_next(10, subcode=2534022)
-    sent = await send(hub, inbound, "Hello")
-    assert sent.status is DeliveryStatus.FAILED
-    assert sent.error is not None
-    assert "outside the allowed window" in sent.error.reason
-
-
 # ---------------------------------------------------------------- Graph errors
 
 
@@ -310,66 +210,6 @@ async def test_a_reply_typed_in_the_instagram_app_is_stored_and_never_sent(
     assert await count(hub, "messages") == 2
 
 
-# ---------------------------------------------------------------- comments
-
-
-async def comment(hub: Hub, fake: FakeInstagram, text: str = "How much is this?") -> Message:
-    change = fake.comment(CUSTOMER, text)
-    assert (await fake.push(fake.envelope(changes=[change])))[0] == 200
-    line = (await hub.lines.list())[0]
-    stored = await hub.messages.get_by_external(line.id, f"comment:{change['value']['id']}")
-    assert stored is not None
-    return stored
-
-
-async def test_a_comment_opens_a_conversation_answered_by_one_private_reply(
-    client: TestClient, hub: Hub, fake: FakeInstagram
-) -> None:
-    line = await instagram_line(hub, fake.api_base)
-    fake.webhook_url = str(client.make_url(f"/webhooks/instagram/{line.id}"))
-    first = await comment(hub, fake)
-    conversation = await hub.conversations.get(first.conversation_id)
-    assert conversation.source == "comment on post 18000000000000001"
-    sent = await send(hub, first, "We sent you the price in Direct")
-    assert sent.status is DeliveryStatus.SENT
-    comment_id = (first.external_id or "").removeprefix("comment:")
-    assert fake.sent[0]["recipient"] == {"comment_id": comment_id}
-    assert "messaging_type" not in fake.sent[0]
-    second = await send(hub, first, "And a second one?")
-    assert second.status is DeliveryStatus.FAILED
-    assert second.error is not None
-    assert "one private reply" in second.error.reason
-    assert len(fake.sent) == 1
-
-
-async def test_a_comment_older_than_7_days_gets_no_private_reply(
-    client: TestClient, hub: Hub, fake: FakeInstagram, clock: FrozenClock
-) -> None:
-    line = await instagram_line(hub, fake.api_base)
-    fake.webhook_url = str(client.make_url(f"/webhooks/instagram/{line.id}"))
-    first = await comment(hub, fake)
-    clock.advance(days=8)
-    sent = await send(hub, first, "Late answer")
-    assert sent.status is DeliveryStatus.FAILED
-    assert sent.error is not None
-    assert "within 7 days" in sent.error.reason
-    assert fake.sent == []
-
-
-async def test_after_the_customer_writes_in_direct_replies_are_normal_again(
-    client: TestClient, hub: Hub, fake: FakeInstagram
-) -> None:
-    line = await instagram_line(hub, fake.api_base)
-    fake.webhook_url = str(client.make_url(f"/webhooks/instagram/{line.id}"))
-    first = await comment(hub, fake)
-    await send(hub, first, "Price in Direct: 450 EUR")
-    dm = await customer_writes(hub, fake, "Thanks! Can you deliver?")
-    assert dm.conversation_id == first.conversation_id
-    sent = await send(hub, dm, "Yes, next week")
-    assert sent.status is DeliveryStatus.SENT
-    assert fake.sent[-1]["recipient"] == {"id": CUSTOMER}
-
-
 # ---------------------------------------------------------------- profiles
 
 
@@ -434,14 +274,3 @@ async def test_quick_replies_from_the_reply_api_reach_instagram(
     assert resp.status == 201
     await hub.drain_background()
     assert [q["title"] for q in fake.sent[0]["message"]["quick_replies"]] == ["Blue", "Grey"]
-
-
-async def test_human_agent_written_as_text_false_stays_off(
-    client: TestClient, hub: Hub, fake: FakeInstagram, clock: FrozenClock
-) -> None:
-    """Line settings come from the CLI's --set and the admin API as strings too."""
-    _, inbound = await setup(hub, client, fake, settings={"human_agent": "false"})
-    clock.advance(days=2)
-    sent = await send(hub, inbound, "Late")
-    assert sent.status is DeliveryStatus.FAILED
-    assert fake.sent == []
