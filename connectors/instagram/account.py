@@ -61,11 +61,10 @@ async def profile(
     )
 
 
-def token_due(settings: dict[str, Any], now: datetime) -> bool:
-    """Whether to refresh now: at least 24 h old and expiring within the margin."""
-    obtained = _when(settings.get("token_obtained_at"))
-    if obtained is None:
-        return True
+def token_due(settings: dict[str, Any], now: datetime, created_at: datetime) -> bool:
+    """Whether to refresh now: at least 24 h old and expiring within the margin. A token
+    of unknown age counts from when the line was created."""
+    obtained = _when(settings.get("token_obtained_at")) or created_at
     expires = _when(settings.get("token_expires_at")) or obtained + TOKEN_LIFETIME
     return now - obtained >= TOKEN_MIN_AGE and expires - now <= TOKEN_REFRESH_BEFORE
 

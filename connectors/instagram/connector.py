@@ -164,7 +164,7 @@ class InstagramConnector:
         if line.settings.get("page_id"):
             return None  # Page tokens of the Facebook-Login flavour do not expire
         now = self._clock.now()
-        if not account.token_due(line.settings, now):
+        if not account.token_due(line.settings, now, line.created_at):
             return None
         token, lifetime_s = await account.refresh(
             self._session, InstagramLineConfig.from_line(line)

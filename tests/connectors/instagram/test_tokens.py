@@ -62,3 +62,15 @@ async def test_a_refused_refresh_warns_admins_and_keeps_the_token(
 
 def test_the_worker_runs_the_refresh(hub: Hub) -> None:
     assert "line_tokens" in {job.name for job in hub_jobs(hub)}
+
+
+async def test_a_line_added_without_registration_is_not_refreshed_on_its_first_day(
+    hub: Hub, fake_instagram: FakeInstagram
+) -> None:
+    """No public URL at ``line add``: no token_obtained_at; the line's age counts."""
+    line = await instagram_line(hub, fake_instagram.api_base)
+    assert "token_obtained_at" not in line.settings
+    assert await refresh(hub) == 0
+    assert await published(hub, "line.warning") == []
+    hub.clock.advance(days=51)  # type: ignore[attr-defined]
+    assert await refresh(hub) == 1
