@@ -11,15 +11,20 @@ from datetime import datetime
 
 from inbox.domain.errors import NotFound
 from inbox.domain.models import DeliveryStatus, Direction, Message
+from inbox.store.conversations import PREVIEW_CHARS
 from inbox.store.docs import from_doc
 from inbox.store.mongo import Database
 
 _SENDABLE = [DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value]
 
 
+UNSENT_PREVIEW = "[unsent]"
+
+
 class MongoMessageMarks:
     def __init__(self, db: Database) -> None:
         self._c = db["messages"]
+        self._conversations = db["conversations"]
 
     async def _get(self, message_id: str) -> Message:
         doc = await self._c.find_one({"_id": message_id})
@@ -55,7 +60,18 @@ class MongoMessageMarks:
         result = await self._c.update_one(
             {"_id": message.id, "deleted_at": None}, {"$set": {"deleted_at": at}}
         )
-        return await self._get(message.id) if result.modified_count else None
+        if not result.modified_count:
+            return None
+        if message.text:
+            # The conversation list must not show what the customer took back.
+            await self._conversations.update_one(
+                {
+                    "_id": message.conversation_id,
+                    "last_message_preview": message.text[:PREVIEW_CHARS],
+                },
+                {"$set": {"last_message_preview": UNSENT_PREVIEW}},
+            )
+        return await self._get(message.id)
 
     async def mark_read_up_to(self, conversation_id: str, until: datetime) -> list[Message]:
         query = {

@@ -118,3 +118,6 @@ async def test_fixture(
     assert got.replace(f"{fake_instagram.base_url}/media/", "MEDIA/") == expected
     contact = await hub.contacts.find_by_identity(line.id, CUSTOMER)
     assert contact is not None
+    if name == "unsend":  # the list does not show what the customer took back
+        conversation = await hub.conversations.get(message.conversation_id)
+        assert conversation.last_message_preview == "[unsent]"
