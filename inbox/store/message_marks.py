@@ -44,6 +44,9 @@ class MongoMessageMarks:
         message = await self.find_external(line_id, external_id)
         if message is None:
             return None
+        mine = next((r for r in message.reactions if r.by == by), None)
+        if mine is not None and mine.at > at:
+            return None  # an older event arriving late (platforms do not keep order)
         # One reaction per person: theirs is replaced (or removed when emoji is None).
         await self._c.update_one({"_id": message.id}, {"$pull": {"reactions": {"by": by}}})
         if emoji:

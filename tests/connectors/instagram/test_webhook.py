@@ -213,3 +213,21 @@ async def test_a_batch_keeps_its_good_items(client: TestClient, hub: Hub) -> Non
     await hub.drain_background()
     texts = sorted([d["text"] async for d in hub.db["messages"].find({})])
     assert texts == ["first", "second"]
+
+
+async def test_a_late_older_unreact_does_not_remove_a_newer_reaction(
+    client: TestClient, hub: Hub
+) -> None:
+    line = await instagram_line(hub)
+    assert (await post_instagram(client, line, fixture("instagram", "text")))[0] == 200
+    react = json.loads(fixture("instagram", "reaction"))
+    unreact = json.loads(fixture("instagram", "unreact"))
+    for event in (react, unreact):
+        item = event["entry"][0]["messaging"][0]
+        item["reaction"]["mid"] = "mid.text.1"
+    react["entry"][0]["messaging"][0]["timestamp"] += 10_000  # the newer event
+    assert (await post_instagram(client, line, react))[0] == 200
+    assert (await post_instagram(client, line, unreact))[0] == 200
+    message = await hub.messages.get_by_external(line.id, "mid.text.1")
+    assert message is not None
+    assert [r.emoji for r in message.reactions] == ["❤️"]
