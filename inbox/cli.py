@@ -70,6 +70,34 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
     return out
 
 
+def _instagram_options(
+    args: argparse.Namespace, credentials: dict[str, str], settings: dict[str, Any]
+) -> None:
+    """``--ig-id``, ``--app-secret`` (repeatable: one per app), ``--access-token``,
+    ``--verify-token``, ``--page-id``, ``--human-agent`` into the line's fields."""
+    missing = [
+        flag
+        for flag, value in (
+            ("--ig-id", args.ig_id),
+            ("--app-secret", args.app_secret),
+            ("--access-token", args.access_token),
+            ("--verify-token", args.verify_token),
+        )
+        if not value
+    ]
+    if missing:
+        raise InboxError(f"an Instagram line needs {', '.join(missing)}")
+    settings["ig_id"] = args.ig_id
+    if args.page_id:
+        settings["page_id"] = args.page_id
+    if args.human_agent:
+        settings["human_agent"] = True
+    for index, secret in enumerate(args.app_secret):
+        credentials["app_secret" if index == 0 else f"app_secret_{index + 1}"] = secret
+    credentials["access_token"] = args.access_token
+    credentials["verify_token"] = args.verify_token
+
+
 async def cmd_line_add(hub: Hub, args: argparse.Namespace) -> None:
     credentials = _pairs(args.credential, "--credential")
     settings: dict[str, Any] = dict(_pairs(args.set, "--set"))
@@ -81,6 +109,8 @@ async def cmd_line_add(hub: Hub, args: argparse.Namespace) -> None:
         settings["callback_url"] = args.callback_url
     if args.api_base:
         settings["api_base"] = args.api_base
+    if args.kind == ChannelKind.INSTAGRAM.value:
+        _instagram_options(args, credentials, settings)
     fields: dict[str, Any] = {"timezone": args.timezone}
     if args.welcome_text:
         fields["welcome_text"] = args.welcome_text
@@ -210,6 +240,16 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--public-url", help="this hub's public base URL (default INBOX_PUBLIC_URL)")
     add.add_argument("--timezone", default="UTC")
     add.add_argument("--welcome-text")
+    add.add_argument("--ig-id", help="the Instagram account id webhooks name (instagram)")
+    add.add_argument(
+        "--app-secret", action="append", help="app secret signing webhooks (instagram; repeatable)"
+    )
+    add.add_argument("--access-token", help="long-lived access token (instagram)")
+    add.add_argument("--verify-token", help="webhook handshake token (instagram)")
+    add.add_argument("--page-id", help="the linked Facebook Page (instagram, Facebook Login)")
+    add.add_argument(
+        "--human-agent", action="store_true", help="the app may reply up to 7 days (instagram)"
+    )
     add.add_argument("--set", action="append", metavar="KEY=VALUE", help="a line setting")
     add.add_argument("--credential", action="append", metavar="KEY=VALUE", help="a secret")
     add.add_argument("--show-secret", action="store_true", help="print the signing secret")

@@ -1,4 +1,4 @@
-"""Telegram and Viber in ``inbox demo``, without real tokens.
+"""Telegram, Viber and Instagram in ``inbox demo``, without real tokens.
 
 Starts the fake Bot API and the fake Viber API (``inbox.devfakes``), points a demo line of
 each kind at them (the per-line ``api_base``), registers the lines the real way (getMe +
@@ -18,6 +18,10 @@ import aiohttp
 import structlog
 from aiohttp import web
 
+from inbox.devfakes.instagram import ACCOUNT_ID as IG_ACCOUNT
+from inbox.devfakes.instagram import APP_SECRET as IG_SECRET
+from inbox.devfakes.instagram import TOKEN as IG_TOKEN
+from inbox.devfakes.instagram import FakeInstagram
 from inbox.devfakes.telegram import FakeTelegram
 from inbox.devfakes.viber import FakeViber
 from inbox.domain.models import ChannelKind, Line
@@ -31,6 +35,16 @@ TG_TOKEN = "700000001:DEMO-fake-telegram-token"  # noqa: S105 - only the local f
 VIBER_TOKEN = "4a1b2c3d4e5f6a7b-8c9d0e1f2a3b4c5d-6e7f8a9b0c1d2e3f"  # noqa: S105 - fake too
 TG_NAME = "Demo Telegram bot"
 VIBER_NAME = "Demo Viber bot"
+IG_NAME = "Demo Instagram shop"
+IG_VERIFY = "demo-verify-token"
+# (customer id, name, username, what they send: a DM with an ig.me ref, a story reply, a comment)
+IG_SAMPLES: list[tuple[str, str, str, str, dict[str, Any]]] = [
+    ("6400000000000101", "Kateryna", "katya.home", "dm", {"text": "Hi! Do you ship to Lviv?",
+     "referral": {"ref": "ig_bio_link", "source": "IGME", "type": "OPEN_THREAD"}}),
+    ("6400000000000202", "Marco", "marco.design", "dm", {"text": "Love this lamp!",
+     "reply_to": {"story": {"id": "18011111111111111", "url": "https://example.invalid/story"}}}),
+    ("6400000000000303", "Lena", "lena.b", "comment", {"text": "How much is the blue armchair?"}),
+]  # fmt: skip
 
 TG_SAMPLES: list[tuple[int, str, str, str, dict[str, Any]]] = [
     (700100200, "Olena", "uk", "/start ad_spring_sale", {}),
@@ -94,7 +108,41 @@ async def _customers_write(tg: FakeTelegram, viber: FakeViber) -> None:
         await viber.push(VIBER_TOKEN, viber.message_event(user_id, text, name=name))
 
 
-async def _set_up(app: web.Application, base_url: str, tg: FakeTelegram, viber: FakeViber) -> None:
+async def _instagram(hub: Hub, base_url: str, ig: FakeInstagram) -> Line:
+    """The demo's Instagram line on the fake Graph API; its customers write on first run."""
+    existing = next((x for x in await hub.lines.list() if x.kind is ChannelKind.INSTAGRAM), None)
+    settings = {"ig_id": IG_ACCOUNT, "api_base": ig.api_base, "human_agent": True}
+    if existing is None:
+        admin = LineAdmin(lines=hub.lines, connectors=hub.connectors, clock=hub.clock)
+        credentials = {"app_secret": IG_SECRET, "access_token": IG_TOKEN, "verify_token": IG_VERIFY}
+        line = await admin.create(
+            ChannelKind.INSTAGRAM, IG_NAME, credentials=credentials, settings=settings
+        )
+    else:
+        line = await hub.lines.replace(
+            existing.model_copy(update={"settings": {**existing.settings, **settings}})
+        )
+    await _register(hub, line, base_url)
+    ig.webhook_url = webhook_url(base_url, line)
+    for user, name, username, _, _ in IG_SAMPLES:
+        ig.profiles[user] = {"name": name, "username": username}
+    if existing is None:
+        for user, _, username, kind, content in IG_SAMPLES:
+            if kind == "comment":
+                event = ig.envelope(changes=[ig.comment(user, content["text"], username=username)])
+            else:
+                event = ig.envelope(ig.message(user, **content))
+            await ig.push(event)
+    return line
+
+
+async def _set_up(
+    app: web.Application,
+    base_url: str,
+    tg: FakeTelegram,
+    viber: FakeViber,
+    ig: FakeInstagram | None = None,
+) -> None:
     await _wait_listening(base_url)
     hub = app[HUB]
     tg_line, tg_new = await _line(hub, ChannelKind.TELEGRAM, TG_NAME, TG_TOKEN, tg.base_url)
@@ -105,11 +153,19 @@ async def _set_up(app: web.Application, base_url: str, tg: FakeTelegram, viber: 
     await _register(hub, viber_line, base_url)
     if tg_new or viber_new:
         await _customers_write(tg, viber)
-    print(
+    text = (
         f"  Fake Telegram Bot API: {tg.base_url}  (line {tg_line.id})\n"
-        f"  Fake Viber API:        {viber.api_base}  (line {viber_line.id})\n",
-        flush=True,
+        f"  Fake Viber API:        {viber.api_base}  (line {viber_line.id})\n"
     )
+    if ig is not None:
+        ig_line = await _instagram(hub, base_url, ig)
+        text += (
+            f"  Fake Instagram Graph:  {ig.api_base}  (line {ig_line.id})\n"
+            f"  Make an Instagram customer write:\n"
+            f"    curl -X POST {ig.base_url}/demo/write "
+            f'-d \'{{"user": "{IG_SAMPLES[0][0]}", "text": "Are you open today?"}}\'\n'
+        )
+    print(text, flush=True)
 
 
 def channel_fakes(app: web.Application, base_url: str) -> None:
@@ -118,9 +174,11 @@ def channel_fakes(app: web.Application, base_url: str) -> None:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         tg = FakeTelegram()
         viber = FakeViber(receipts=True)
+        ig = FakeInstagram(echoes=True, receipts=True)
         await tg.start()
         await viber.start()
-        task = asyncio.create_task(_set_up(app, base_url, tg, viber))
+        await ig.start()
+        task = asyncio.create_task(_set_up(app, base_url, tg, viber, ig))
         task.add_done_callback(
             lambda t: (
                 t.cancelled()
@@ -132,5 +190,6 @@ def channel_fakes(app: web.Application, base_url: str) -> None:
         task.cancel()
         await tg.close()
         await viber.close()
+        await ig.close()
 
     app.cleanup_ctx.append(ctx)

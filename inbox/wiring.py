@@ -18,6 +18,7 @@ import structlog
 from redis.asyncio import Redis
 
 from connectors.api import ApiConnector
+from connectors.instagram import InstagramConnector
 from connectors.safefetch import FetchPolicy, SafeFetcher, policy_from
 from connectors.telegram import TelegramConnector
 from connectors.viber import ViberConnector
@@ -33,6 +34,7 @@ from inbox.services.ingest import Ingest
 from inbox.services.line_rules import LineRules
 from inbox.services.lines import LineAdmin
 from inbox.services.outbound import Replier, Sender
+from inbox.services.profiles import ProfileHook
 from inbox.services.rejections import WebhookRejections
 from inbox.settings import Settings
 from inbox.store.canned import MongoCannedRepository
@@ -52,6 +54,7 @@ from inbox.store.events import RedisEventPublisher
 from inbox.store.files import GridFsFileStore
 from inbox.store.inbox import MongoInboxQueries
 from inbox.store.lines import MongoLineRepository
+from inbox.store.message_marks import MongoMessageMarks
 from inbox.store.messages import MongoMessageRepository
 from inbox.store.mongo import Database, check_server, ensure_indexes, make_client
 from inbox.store.operators import MongoOperatorRepository, MongoTeamRepository
@@ -109,6 +112,7 @@ def build_connectors(
             ApiConnector(session, clock),
             TelegramConnector(files),
             ViberConnector(session, SafeFetcher(media)),
+            InstagramConnector(session, clock),
         ]
     )
 
@@ -335,6 +339,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
                 publisher=publisher,
                 hooks=[router, crm_side.hook],  # the router first: assignment never waits on CRM
                 clock=clock,
+                marks=MongoMessageMarks(db),
             ),
             replier=Replier(
                 conversations=conversations, messages=messages, publisher=publisher, clock=clock
@@ -368,6 +373,9 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             passwords=PasswordChecker(settings.ui.password_threads),
         )
         hub.ingest.add_hook(attachments)  # after the router: downloads never delay routing
+        hub.ingest.add_hook(
+            ProfileHook(connectors=connectors, contacts=contacts, publisher=publisher, clock=clock)
+        )
         try:
             yield hub
         finally:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from inbox.services import line_tokens
 from inbox.services.snooze import wake_snoozed
 from inbox.wiring import Hub
 
@@ -44,6 +45,13 @@ def hub_jobs(hub: Hub) -> list[Job]:
             "snooze_wake",
             hub.settings.ui.snooze_check_s,
             lambda: wake_snoozed(hub.inbox, hub.publisher, hub.clock),
+        ),
+        Job(
+            "line_tokens",
+            line_tokens.INTERVAL_S,
+            lambda: line_tokens.refresh_line_tokens(
+                hub.lines, hub.connectors, hub.publisher, hub.clock
+            ),
         ),
     ]
 

@@ -29,3 +29,35 @@ async def test_demo_shows_telegram_and_viber_conversations_and_survives_a_restar
     assert len(by_channel[ChannelKind.VIBER]) == len(VIBER_SAMPLES)
     sources = {c.source for c in by_channel[ChannelKind.TELEGRAM]}
     assert "ad_spring_sale" in sources  # the /start deep link
+
+
+async def test_demo_has_instagram_conversations_and_a_customer_who_writes_on_demand(
+    client: TestClient,  # type: ignore[type-arg]
+    hub: Hub,
+) -> None:
+    from inbox.demo_channels import IG_SAMPLES
+    from inbox.devfakes.instagram import FakeInstagram
+
+    for _ in range(2):  # a restart finds the line and does not write the samples again
+        async with FakeTelegram() as tg, FakeViber() as viber, FakeInstagram() as ig:
+            await _set_up(client.app, public_url(client), tg, viber, ig)
+            assert "messages" in ig.subscribed
+            await hub.drain_background()
+            if _ == 1:
+                async with ig.client.post(
+                    f"{ig.base_url}/demo/write",
+                    json={"user": IG_SAMPLES[0][0], "text": "Are you open today?"},
+                ) as resp:
+                    assert (await resp.json()) == {"webhook_status": 200}
+                await hub.drain_background()
+    conversations = [
+        c for c in await hub.conversations.list() if c.channel is ChannelKind.INSTAGRAM
+    ]
+    assert len(conversations) == len(IG_SAMPLES)
+    sources = {c.source for c in conversations}
+    assert "ig_bio_link" in sources
+    names = {(await hub.contacts.get(c.contact_id)).name for c in conversations}
+    assert names == {name for _, name, _, _, _ in IG_SAMPLES}  # profiles fetched
+    texts = [d["text"] async for d in hub.db["messages"].find({"channel": "instagram"})]
+    assert texts.count("Are you open today?") == 1
+    assert len(texts) == len(IG_SAMPLES) + 1

@@ -37,6 +37,11 @@ class InboundMessage(Model):
     edited_at: limits.When = None  # set when this is an edit of an earlier message
     source: limits.Source | None = None  # deep-link payload, campaign, form name
     subject: limits.Subject | None = None  # email subject, form title
+    payload: str | None = Field(default=None, max_length=1000)  # quick reply / button
+    # A copy of a message the business sent (Instagram's echoes): stored as outbound,
+    # never sent again, never twice beside the hub's own copy; the customer is
+    # ``external_user_id``. An echo of a customer we never saw is ignored.
+    echo: bool = False
 
     def fit(self, channel: str) -> InboundMessage:
         """This message within the channel's own limits (text, caption, names)."""
@@ -71,6 +76,8 @@ class ContactUpdate(Model):
     language: limits.Language = None
     create: bool = False  # a customer we have not seen yet becomes a contact (Viber subscribe)
     source: limits.Source | None = None  # deep-link context for their next conversation
+    username: limits.Username | None = None  # platform handle (profile)
+    avatar_url: limits.Url = None  # profile picture
 
     def fit(self, channel: str) -> ContactUpdate:
         """This update within the channel's own limit for names."""
@@ -80,6 +87,30 @@ class ContactUpdate(Model):
         return self
 
 
+class ReactionUpdate(Model):
+    """A customer reacted to a message (``emoji`` None: they removed their reaction)."""
+
+    external_id: limits.ExternalId  # the message reacted to
+    external_user_id: limits.ExternalId
+    emoji: str | None = Field(default=None, max_length=64)
+    at: limits.When = None
+
+
+class MessageDeleted(Model):
+    """The author unsent a message: it is marked deleted, its text kept for audit."""
+
+    external_id: limits.ExternalId
+    at: limits.When = None
+
+
+class ReadUpTo(Model):
+    """The customer read our messages up to one message (and/or a watermark time)."""
+
+    external_user_id: limits.ExternalId
+    external_id: limits.OptionalId = None
+    watermark: limits.When = None
+
+
 class Ignored(Model):
     """An event we acknowledge and log but do not store (group chats, unknown kinds)."""
 
@@ -87,7 +118,15 @@ class Ignored(Model):
     kind: limits.Kind | None = None
 
 
-InboundEvent = InboundMessage | StatusUpdate | ContactUpdate | Ignored
+InboundEvent = (
+    InboundMessage
+    | StatusUpdate
+    | ContactUpdate
+    | ReactionUpdate
+    | MessageDeleted
+    | ReadUpTo
+    | Ignored
+)
 
 
 @dataclass(frozen=True, slots=True)

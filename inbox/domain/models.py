@@ -118,6 +118,7 @@ class ChannelIdentity(Model):
     external_id: str
     username: str | None = None
     display_name: str | None = None
+    avatar_url: str | None = None  # the platform's profile picture (a link that may expire)
     reachable: bool = True  # False once the customer blocked the bot or unsubscribed
     # A deep-link context seen before the customer wrote (Viber conversation_started):
     # the source of the conversation their next message starts, then cleared.
@@ -284,6 +285,14 @@ class MessageVersion(Model):
     edited_at: datetime
 
 
+class Reaction(Model):
+    """A customer's reaction to a message (one per person: a new one replaces theirs)."""
+
+    by: str = Field(max_length=256)  # the reacting person's platform user id
+    emoji: str = Field(max_length=64)
+    at: datetime
+
+
 class Message(Model):
     id: Id = Field(default_factory=new_id)
     conversation_id: Id
@@ -303,6 +312,13 @@ class Message(Model):
     sent_at: datetime | None = None  # platform time for inbound, send time for outbound
     edited_at: datetime | None = None
     versions: tuple[MessageVersion, ...] = ()
+    # Unsent by its author on the platform: the text stays for audit, the inbox hides it.
+    deleted_at: datetime | None = None
+    reactions: tuple[Reaction, ...] = ()
+    payload: str | None = None  # a quick-reply or button payload the customer chose
+    # Outbound, but typed by a person in the platform's own app (an echo), not in the hub.
+    sent_outside: bool = False
+    quick_replies: tuple[str, ...] = ()  # choices offered with an outbound message
 
 
 class Operator(Model):

@@ -219,6 +219,10 @@ class MessageRepository(Protocol):
         error: str | None = None,
     ) -> Message | None: ...
 
+    async def last_inbound(self, conversation_id: str) -> Message | None:
+        """The customer's latest message in a conversation."""
+        ...
+
     async def count_sent_since(self, conversation_id: str, since: datetime) -> int:
         """Outbound messages of a conversation accepted by the platform since ``since``."""
         ...
@@ -231,6 +235,35 @@ class MessageRepository(Protocol):
     async def files_done(self, message_id: str) -> None: ...
     async def files_retry(self, message_id: str, reason: str, next_at: datetime) -> int:
         """Record a failed download; returns the number of failures so far."""
+        ...
+
+
+class MessageMarks(Protocol):
+    """What customers do to stored messages afterwards: react, unsend, read; and the
+    lookups that keep platform echoes from doubling the hub's own copies."""
+
+    async def find_external(self, line_id: str, external_id: str) -> Message | None:
+        """A message by its platform id, also a later part of a split reply."""
+        ...
+
+    async def set_reaction(
+        self, line_id: str, external_id: str, by: str, emoji: str | None, at: datetime
+    ) -> Message | None:
+        """Replace ``by``'s reaction (None removes it); None if the message is unknown."""
+        ...
+
+    async def mark_deleted(self, line_id: str, external_id: str, at: datetime) -> Message | None:
+        """Mark a message unsent (its text kept); None if unknown or already marked."""
+        ...
+
+    async def mark_read_up_to(
+        self, conversation_id: str, until: datetime
+    ) -> builtins.list[Message]:
+        """Our accepted messages sent up to ``until`` become read; the ones that moved."""
+        ...
+
+    async def in_flight(self, conversation_id: str, now: datetime) -> builtins.list[Message]:
+        """Our messages a sender holds right now (claimed, the platform not answered yet)."""
         ...
 
 
@@ -305,6 +338,11 @@ class OutboundTarget:
     # Messages this conversation got from us since the customer last wrote (at most one
     # hour back): Viber refuses more than 100 of those.
     unanswered: int = 0
+    # For connectors whose reply rules depend on them (``needs_last_inbound``: Instagram's
+    # window and comment replies): the customer's latest message, and how many of ours
+    # the platform accepted since.
+    last_inbound: Message | None = None
+    sent_since_last_inbound: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +380,24 @@ class FileSource(Protocol):
 
         Raises ``DeliveryError`` (``retryable`` set) when the platform refuses or fails.
         """
+        ...
+
+
+@runtime_checkable
+class ProfileSource(Protocol):
+    """A connector that can look up a customer's profile (optional; Instagram)."""
+
+    async def fetch_profile(self, line: Line, external_user_id: str) -> ContactUpdate | None:
+        """Name, username, picture; None when fresh enough already or unavailable."""
+        ...
+
+
+@runtime_checkable
+class TokenRefresher(Protocol):
+    """A connector whose line tokens expire and can be renewed (optional; Instagram)."""
+
+    async def refresh_token(self, line: Line) -> Line | None:
+        """The line with a renewed token when due, None when not due; raises on refusal."""
         ...
 
 

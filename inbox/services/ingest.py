@@ -36,8 +36,10 @@ from inbox.domain.ports import (
     EventPublisher,
     IngestHook,
     LineRepository,
+    MessageMarks,
     MessageRepository,
 )
+from inbox.services.marks import Marks
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +74,7 @@ class Ingest:
         publisher: EventPublisher,
         hooks: Sequence[IngestHook],
         clock: Clock,
+        marks: MessageMarks | None = None,
     ) -> None:
         self._lines = lines
         self._contacts = contacts
@@ -80,6 +83,17 @@ class Ingest:
         self._publisher = publisher
         self._hooks = list(hooks)
         self._clock = clock
+        self._marks = (
+            Marks(
+                contacts=contacts,
+                conversations=conversations,
+                messages=messages,
+                marks=marks,
+                clock=clock,
+            )
+            if marks is not None
+            else None
+        )
 
     def add_hook(self, hook: IngestHook) -> None:
         self._hooks.append(hook)
@@ -89,7 +103,7 @@ class Ingest:
     async def persist(self, line: Line, events: Sequence[InboundEvent]) -> Persisted:
         out = Persisted()
         for event in events:
-            if isinstance(event, InboundMessage):
+            if isinstance(event, InboundMessage) and not event.echo:
                 # Every connector's messages get the platform's own limits here, in one place.
                 await self._persist_message(line, event.fit(line.kind), out)
             elif isinstance(event, StatusUpdate):
@@ -99,6 +113,11 @@ class Ingest:
             elif isinstance(event, Ignored):
                 out.ignored += 1
                 log.info("event_ignored", line_id=line.id, reason=event.reason, kind=event.kind)
+            elif self._marks is not None:  # echoes, reactions, unsends, read receipts
+                out.events.extend(await self._marks.apply(line, event))
+            else:
+                out.ignored += 1
+                log.info("event_ignored", line_id=line.id, reason="no store for message marks")
         return out
 
     async def _persist_message(self, line: Line, inbound: InboundMessage, out: Persisted) -> None:
@@ -131,6 +150,7 @@ class Ingest:
                 created_at=now,
                 sent_at=inbound.sent_at,
                 edited_at=inbound.edited_at,
+                payload=inbound.payload,
             )
             try:
                 stored, inserted = await self._messages.insert(message)

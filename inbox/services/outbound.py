@@ -82,6 +82,7 @@ class Replier:
         attachments: Sequence[Attachment] = (),
         *,
         note: bool = False,
+        quick_replies: Sequence[str] = (),
     ) -> Message:
         if not (text and text.strip()) and not attachments:
             raise ValidationFailed("a reply needs text or an attachment", code="empty_reply")
@@ -97,6 +98,7 @@ class Replier:
             sender_id=operator_id,
             text=text,
             attachments=tuple(attachments),
+            quick_replies=() if note else tuple(quick_replies),
             status=DeliveryStatus.SENT if note else DeliveryStatus.PENDING,
             created_at=now,
         )
@@ -158,8 +160,23 @@ class Sender:
             unanswered = await self._messages.count_sent_since(
                 conversation.id, unanswered_since(conversation, self._clock.now())
             )
+            last_inbound, answered = None, 0
+            if getattr(connector, "needs_last_inbound", False):
+                last_inbound = await self._messages.last_inbound(conversation.id)
+                if last_inbound is not None:
+                    answered = await self._messages.count_sent_since(
+                        conversation.id, last_inbound.created_at
+                    )
             receipt = await connector.send(
-                OutboundTarget(line, conversation, contact, identity.external_id, unanswered),
+                OutboundTarget(
+                    line,
+                    conversation,
+                    contact,
+                    identity.external_id,
+                    unanswered,
+                    last_inbound=last_inbound,
+                    sent_since_last_inbound=answered,
+                ),
                 claimed,
             )
         except DeliveryError as e:

@@ -94,6 +94,13 @@ class MongoContactRepository:
             setter["identities.$[ident].pending_source"] = update.source
         if update.language:
             setter["language"] = update.language
+        profile = {
+            "identities.$[ident].display_name": update.user_name,
+            "identities.$[ident].username": update.username,
+            "identities.$[ident].avatar_url": update.avatar_url,
+        }
+        setter.update({k: v for k, v in profile.items() if v})
+        uses_ident = any(k.startswith("identities.") for k in setter)
         change: dict[str, Any] = {"$set": setter}
         if update.phone:
             change["$addToSet"] = {
@@ -103,10 +110,21 @@ class MongoContactRepository:
         # MongoDB refuses array filters that the update does not use.
         filters = (
             [{"ident.line_id": line.id, "ident.external_id": update.external_user_id}]
-            if update.reachable is not None or update.source
+            if uses_ident
             else None
         )
         result = await self._c.update_one({"identity_keys": key}, change, array_filters=filters)
+        shown = update.user_name or update.username
+        if shown and result.matched_count:
+            # A contact named only by its platform id or handle (Instagram's webhooks carry
+            # no name) takes the profile's name; a name an operator or the customer gave stays.
+            await self._c.update_one(
+                {
+                    "identity_keys": key,
+                    "name": {"$in": [update.external_user_id, update.username or ""]},
+                },
+                {"$set": {"name": shown, "name_lower": shown.lower(), "name_words": words(shown)}},
+            )
         if result.matched_count == 0:
             if not update.create:
                 return None

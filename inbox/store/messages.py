@@ -143,20 +143,27 @@ class MongoMessageRepository:
     ) -> Message:
         # The extra ids (a reply split into several platform messages) are lookup keys for
         # receipts only: the unique index stays on ``external_id``, the first part.
-        await self._c.update_one(
-            {"_id": message_id},
-            {
-                "$set": {
-                    "status": DeliveryStatus.SENT.value,
-                    "external_id": external_id,
-                    "extra_external_ids": list(extra_external_ids),
-                    "sent_at": at,
-                    "error": None,
-                    "lease_until": None,
-                    "next_attempt_at": None,
-                }
-            },
-        )
+        change = {
+            "$set": {
+                "status": DeliveryStatus.SENT.value,
+                "external_id": external_id,
+                "extra_external_ids": list(extra_external_ids),
+                "sent_at": at,
+                "error": None,
+                "lease_until": None,
+                "next_attempt_at": None,
+            }
+        }
+        try:
+            await self._c.update_one({"_id": message_id}, change)
+        except DuplicateKeyError:
+            # The platform's echo of this very send overtook its answer and was stored as
+            # a message sent outside the hub: ours is the original, the copy goes.
+            mine = await self.get(message_id)
+            await self._c.delete_one(
+                {"line_id": mine.line_id, "external_id": external_id, "sent_outside": True}
+            )
+            await self._c.update_one({"_id": message_id}, change)
         return await self.get(message_id)
 
     async def mark_retry(
@@ -268,3 +275,12 @@ class MongoMessageRepository:
         )
         doc = await self._c.find_one({"_id": message_id}, {"files_failures": 1})
         return int(doc.get("files_failures", 0)) if doc else 0
+
+    async def last_inbound(self, conversation_id: str) -> Message | None:
+        cursor = (
+            self._c.find({"conversation_id": conversation_id, "direction": Direction.IN.value})
+            .sort("_id", DESCENDING)
+            .limit(1)
+        )
+        docs = [d async for d in cursor]
+        return from_doc(Message, docs[0]) if docs else None

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from inbox.devfakes.instagram import FakeInstagram
 from inbox.devfakes.telegram import FakeTelegram
 from inbox.devfakes.viber import FakeViber
 
@@ -19,4 +20,10 @@ async def fake_telegram() -> AsyncIterator[FakeTelegram]:
 @pytest.fixture
 async def fake_viber() -> AsyncIterator[FakeViber]:
     async with FakeViber() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def fake_instagram() -> AsyncIterator[FakeInstagram]:
+    async with FakeInstagram() as fake:
         yield fake

@@ -130,9 +130,13 @@ async def reply(request: web.Request) -> web.StreamResponse:
     conversation = await actionable_conversation(hub, scope, request.match_info["conversation_id"])
     if request.content_type.startswith("multipart/"):
         text, attachments = await _multipart_reply(hub, request)
+        quick: tuple[str, ...] = ()
     else:
-        text, attachments = (await read_body(request, ReplyIn)).text, []
-    message = await hub.replier.reply(conversation.id, scope.operator.id, text, attachments)
+        body = await read_body(request, ReplyIn)
+        text, attachments, quick = body.text, [], tuple(body.quick_replies)
+    message = await hub.replier.reply(
+        conversation.id, scope.operator.id, text, attachments, quick_replies=quick
+    )
     hub.spawn(hub.sender.attempt(message.id), name=f"send:{message.id}")
     await hub.router.on_operator_reply(conversation.id, scope.operator.id)
     log.info("reply_stored", conversation_id=conversation.id, message_id=message.id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr
 
@@ -124,6 +124,11 @@ class MessagePage(Body):
 
 class ReplyIn(Body):
     text: str = Field(min_length=1, max_length=65_536)
+    # Choices offered with the reply on channels that show them (Instagram: at most 13
+    # of at most 20 characters, checked by the channel before sending).
+    quick_replies: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=20
+    )
 
 
 class MessageOut(Body):

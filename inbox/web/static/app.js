@@ -231,6 +231,7 @@ function renderHead() {
   $("chat-status").textContent = t(`status_${c.status}`);
   $("chat-status").className = `status ${c.status}`;
   $("chat-assignee").textContent = nameOf(c.assignee_id);
+  showWindow();
   $("act-claim").hidden = Boolean(c.assignee_id) || c.status === "resolved";
   $("act-resolve").hidden = c.status === "resolved";
   $("act-reopen").hidden = c.status === "open";
@@ -260,11 +261,45 @@ function attachmentNode(a) {
 }
 
 function bubble(m) {
-  return el("div", { class: `msg ${m.direction}`, dataset: { id: m.id } },
+  // An unsent message keeps its text for audit: hidden until the operator asks for it.
+  const body = m.deleted_at
+    ? el("details", { class: "unsent" }, el("summary", {}, t("unsent")),
+        m.text ? el("div", { class: "text" }, m.text) : null, m.attachments.map(attachmentNode))
+    : [m.text ? el("div", { class: "text" }, m.text) : null, m.attachments.map(attachmentNode)];
+  const reactions = (m.reactions || []).map((r) => r.emoji).join(" ");
+  return el("div", { class: `msg ${m.direction}${m.deleted_at ? " deleted" : ""}`, dataset: { id: m.id } },
     m.direction === "note" ? el("div", { class: "note-label" }, `${t("note")} · ${nameOf(m.sender_id)}`) : null,
-    m.text ? el("div", { class: "text" }, m.text) : null,
-    m.attachments.map(attachmentNode),
+    m.sent_outside ? el("div", { class: "note-label" }, t("sent_outside")) : null,
+    body,
+    reactions ? el("div", { class: "reactions" }, reactions) : null,
     el("div", { class: "meta" }, timeOf(m.created_at), " ", tick(m)));
+}
+
+const HOUR = 3600000;
+
+function span(ms) {
+  return ms >= 48 * HOUR ? `${Math.floor(ms / (24 * HOUR))} ${t("days")}` : ms >= HOUR ? `${Math.floor(ms / HOUR)} h` : `${Math.max(1, Math.floor(ms / 60000))} min`;
+}
+
+// Instagram's reply window, as the server enforces it (the line's Human Agent permission
+// decides whether the 7-day part is usable; the server says so if it is not).
+function windowNote(c) {
+  if (c.channel !== "instagram") return "";
+  const all = [...state.messages.values()];
+  const lastIn = all.filter((m) => m.direction === "in").at(-1);
+  if (lastIn?.external_id?.startsWith("comment:")) {
+    const answered = all.some((m) => m.direction === "out" && m.created_at > lastIn.created_at && m.status !== "failed");
+    const left = new Date(lastIn.created_at).getTime() + 7 * 24 * HOUR - Date.now();
+    if (answered || left <= 0) return t("ig_comment_used");
+    return t("ig_comment_open").replace("{left}", span(left));
+  }
+  if (!c.last_customer_message_at) return t("ig_window_closed");
+  const last = new Date(c.last_customer_message_at).getTime();
+  const open = last + 24 * HOUR - Date.now();
+  if (open > 0) return t("ig_window_open").replace("{left}", span(open));
+  const agent = last + 7 * 24 * HOUR - Date.now();
+  if (agent > 0) return t("ig_window_human").replace("{left}", span(agent));
+  return t("ig_window_closed");
 }
 
 // A message can reach the page three ways (the reply's answer, message.created, and
@@ -281,7 +316,14 @@ function mergeMessage(m) {
   state.messages.set(m.id, merged);
 }
 
+function showWindow() {
+  const note = state.current ? windowNote(state.current) : "";
+  $("composer-window").textContent = note;
+  $("composer-window").hidden = !note;
+}
+
 function renderMessages(scroll) {
+  showWindow();
   const box = $("messages");
   const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
   box.replaceChildren();
@@ -461,6 +503,11 @@ function onEvent(event) {
     case "conversation.status":
       if (here) { state.current = event.data.conversation; renderHead(); }
       scheduleRefresh();
+      break;
+    case "line.warning":
+      // Only admins and managers get these (a line's token could not be renewed...).
+      notify(t("line_warning"), event.data.message || "");
+      $("composer-error").textContent = event.data.message || "";
       break;
     case "crm.updated":
       // A lead or deal was created, linked or moved: refresh the contact card in place.

@@ -1,6 +1,13 @@
 // Interface strings in English, Ukrainian and Russian; the operator's locale picks one.
 export const STRINGS = {
   en: {
+    unsent: "Unsent by the customer (show)", sent_outside: "Sent from the Instagram app", days: "days",
+    ig_window_open: "Instagram: you can reply for {left} more (24-hour window)",
+    ig_window_human: "Instagram: 24-hour window closed; only a person may reply, with the Human Agent permission, for {left}",
+    ig_window_closed: "Instagram: the reply window is closed until the customer writes again",
+    line_warning: "Line warning",
+    ig_comment_open: "Instagram comment: you can send one private reply, for {left}",
+    ig_comment_used: "Instagram comment: the one private reply is used; the customer must write in Direct",
     app_title: "Inbox", login: "Login", password: "Password", sign_in: "Sign in",
     bad_login: "Wrong login or password", rate_limited: "Too many attempts, try later",
     online: "Online", away: "Away", offline: "Offline", logout: "Log out",
@@ -24,6 +31,13 @@ export const STRINGS = {
     no_team: "No team", deactivate: "Deactivate", inactive: "inactive", team_of_line: "Queue team",
   },
   uk: {
+    unsent: "Клієнт видалив повідомлення (показати)", sent_outside: "Надіслано із застосунку Instagram", days: "дн.",
+    ig_window_open: "Instagram: відповісти можна ще {left} (24-годинне вікно)",
+    ig_window_human: "Instagram: 24-годинне вікно закрито; відповісти може лише людина з дозволом Human Agent, ще {left}",
+    ig_window_closed: "Instagram: вікно відповіді закрито, доки клієнт не напише знову",
+    line_warning: "Попередження лінії",
+    ig_comment_open: "Коментар в Instagram: можна надіслати одну приватну відповідь, ще {left}",
+    ig_comment_used: "Коментар в Instagram: приватну відповідь використано; клієнт має написати в Direct",
     app_title: "Вхідні", login: "Логін", password: "Пароль", sign_in: "Увійти",
     bad_login: "Неправильний логін або пароль", rate_limited: "Забагато спроб, спробуйте пізніше",
     online: "Онлайн", away: "Відійшов", offline: "Офлайн", logout: "Вийти",
