@@ -18,13 +18,14 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from connectors.api.config import ApiLineConfig, signed_headers
 from inbox.domain.models import ChannelKind, Operator, Role, RoutingRules, RoutingStrategy, Team
 from inbox.security import hash_password
 from inbox.settings import Settings
 from inbox.wiring import open_hub
 from tests.channels import TG_TOKEN, VIBER_TOKEN
 from tests.fuzz.probes import HOST, Probe, send
-from tests.helpers import api_body, make_line, signed
+from tests.helpers import api_body, make_line
 
 PASSWORD = "fuzz operator pass phrase"
 ROLES = ("admin", "manager", "operator")
@@ -208,7 +209,9 @@ def first_conversation(port: int, world: World) -> None:
     line = world.lines["api signed"]
     body = api_body("fz-seed-1", "fz-user", "hello from the fuzzer")
     probe = Probe("setup", "POST /webhooks/api", "POST", f"/webhooks/api/{line.id}", "setup")
-    probe.headers = {**signed(line, body), "Content-Type": "application/json"}
+    scheme = ApiLineConfig.from_line(line).scheme
+    headers = signed_headers(line.secret("secret"), body, now=time.time(), scheme=scheme)
+    probe.headers = {**headers, "Content-Type": "application/json"}
     probe.body = body
     send(port, probe, "fz-seed", 30)
 
