@@ -9,7 +9,23 @@ from typing import Any
 
 from pydantic import Field
 
-from inbox.domain.models import Attachment, DeliveryStatus, Model
+from inbox.domain.models import Attachment, DeliveryStatus, MailDetails, Model
+
+
+class ThreadHints(Model):
+    """How an email finds its conversation (used in this order by the mail threader).
+
+    ``references``: In-Reply-To then References (newest first), matched against stored
+    Message-IDs; ``conversation_id``: from our own verified reply token; ``subject_key``:
+    the normalized subject, matched within a time window from the same sender (None for a
+    forward, which always starts a conversation); ``thread_key``: this mail's own key, the
+    root of a new conversation.
+    """
+
+    references: tuple[str, ...] = Field(default=(), max_length=64)
+    conversation_id: str | None = Field(default=None, max_length=64)
+    subject_key: str | None = Field(default=None, max_length=998)
+    thread_key: str = Field(min_length=1, max_length=998)
 
 
 class InboundMessage(Model):
@@ -29,6 +45,8 @@ class InboundMessage(Model):
     edited_at: datetime | None = None  # set when this is an edit of an earlier message
     source: str | None = None  # deep-link payload, campaign, form name
     subject: str | None = None  # email subject, form title
+    mail: MailDetails | None = None  # email only: headers, sanitized HTML, quoted part
+    thread: ThreadHints | None = None  # email only: how to find its conversation
 
 
 class StatusUpdate(Model):

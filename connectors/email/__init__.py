@@ -1,0 +1,1 @@
+"""Email: IMAP in (one connection per mailbox in the worker), SMTP out."""
