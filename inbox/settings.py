@@ -85,6 +85,23 @@ class UiSettings(BaseModel):
     snooze_check_s: float = Field(default=30.0, gt=0)
 
 
+class EmailSettings(BaseModel):
+    """Email lines (issue 13): the worker's IMAP connections, parsing limits, threading."""
+
+    idle_renew_s: float = Field(default=20 * 60, gt=0)  # RFC 2177: re-issue IDLE before 29 min
+    noop_s: float = Field(default=120.0, gt=0)  # heartbeat on an idle connection
+    poll_s: float = Field(default=60.0, gt=0)  # without IDLE: poll this often
+    call_timeout_s: float = Field(default=60.0, gt=0)  # every IMAP call, IDLE included
+    reconnect_max_s: float = Field(default=300.0, gt=0)  # backoff cap between reconnects
+    lease_s: float = Field(default=90.0, gt=0)  # one worker per mailbox; renewed by the holder
+    backlog: int = Field(default=200, ge=0)  # newest mails imported at first connect
+    fetch_batch: int = Field(default=50, ge=1, le=1000)
+    max_mail_bytes: int = Field(default=40 * 1024 * 1024, gt=0)  # larger: headers only
+    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_total_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    subject_window_s: float = Field(default=14 * 24 * 3600, ge=0)  # subject-only threading
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INBOX_",
@@ -121,6 +138,7 @@ class Settings(BaseSettings):
     crm: CrmSettings = CrmSettings()
     routing: RoutingSettings = RoutingSettings()
     ui: UiSettings = UiSettings()
+    email: EmailSettings = EmailSettings()
 
     @property
     def embedded_needed(self) -> bool:

@@ -18,6 +18,7 @@ import structlog
 from redis.asyncio import Redis
 
 from connectors.api import ApiConnector
+from connectors.email import EmailConnector
 from connectors.telegram import TelegramConnector
 from connectors.viber import ViberConnector
 from crm_sync.bitrix24 import Bitrix24Client, Bitrix24Config, Bitrix24Crm
@@ -25,9 +26,18 @@ from crm_sync.side import CrmSide, CrmStores, OutboxOptions, build_crm_side
 from inbox.domain.clock import Clock, SystemClock
 from inbox.domain.errors import NotFound
 from inbox.domain.models import ChannelKind
-from inbox.domain.ports import Connector, CredentialStore, CrmView, ExternalCrm, FileStore, Router
+from inbox.domain.ports import (
+    Connector,
+    CredentialStore,
+    CrmView,
+    ExternalCrm,
+    FileStore,
+    MessageRepository,
+    Router,
+)
 from inbox.services.files import AttachmentFetcher
 from inbox.services.ingest import Ingest
+from inbox.services.mail_threads import MailThreader
 from inbox.services.outbound import Replier, Sender
 from inbox.settings import Settings
 from inbox.store.canned import MongoCannedRepository
@@ -47,6 +57,7 @@ from inbox.store.events import RedisEventPublisher
 from inbox.store.files import GridFsFileStore
 from inbox.store.inbox import MongoInboxQueries
 from inbox.store.lines import MongoLineRepository
+from inbox.store.mail import MongoMailThreads
 from inbox.store.messages import MongoMessageRepository
 from inbox.store.mongo import Database, check_server, ensure_indexes, make_client
 from inbox.store.operators import MongoOperatorRepository, MongoTeamRepository
@@ -90,13 +101,18 @@ class Connectors:
                 await close()
 
 
-def build_connectors(session: aiohttp.ClientSession, files: FileStore | None = None) -> Connectors:
+def build_connectors(
+    session: aiohttp.ClientSession,
+    files: FileStore | None = None,
+    messages: MessageRepository | None = None,
+) -> Connectors:
     """Every channel the hub speaks. Adding a channel is one line here."""
     return Connectors(
         [
             ApiConnector(session),
             TelegramConnector(files),
             ViberConnector(session),
+            EmailConnector(files, messages),
         ]
     )
 
@@ -238,7 +254,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         messages = MongoMessageRepository(db)
         publisher = RedisEventPublisher(redis, settings.redis_prefix, settings.ui.events_maxlen)
         files = GridFsFileStore(db)
-        connectors = build_connectors(http, files)
+        connectors = build_connectors(http, files, messages)
         attachments = AttachmentFetcher(
             lines=lines,
             conversations=conversations,
@@ -303,6 +319,11 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
                 publisher=publisher,
                 hooks=[router, crm_side.hook],  # the router first: assignment never waits on CRM
                 clock=clock,
+                mail=MailThreader(
+                    threads=MongoMailThreads(db),
+                    conversations=conversations,
+                    subject_window_s=settings.email.subject_window_s,
+                ),
             ),
             replier=Replier(
                 conversations=conversations, messages=messages, publisher=publisher, clock=clock

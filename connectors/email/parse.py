@@ -255,8 +255,7 @@ def _message(
             title=f.note,
         )
         for i, f in enumerate(parsed.files)
-        if not (f.inline and i in stored and f.content_id in cids and clean is not None)
-    )
+    )  # inline images too: the file route finds a file through its message's attachments
     refs = tuple(reversed(parsed.references))
     ordered = tuple(dict.fromkeys((*parsed.in_reply_to, *refs)))
     conversation_id = next(

@@ -287,7 +287,6 @@ class MailDetails(Model):
     remote_images: bool = False  # the HTML had remote images, blocked until asked for
     quoted: str | None = Field(default=None, max_length=200_000)  # cut from ``text``
     automatic: str | None = Field(default=None, max_length=200)  # why: auto-replied, list...
-    raw_file_id: str | None = None  # the original bytes in the file store
 
 
 class MessageVersion(Model):

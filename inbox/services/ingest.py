@@ -38,6 +38,7 @@ from inbox.domain.ports import (
     LineRepository,
     MessageRepository,
 )
+from inbox.services.mail_threads import MailThreader
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +73,7 @@ class Ingest:
         publisher: EventPublisher,
         hooks: Sequence[IngestHook],
         clock: Clock,
+        mail: MailThreader | None = None,
     ) -> None:
         self._lines = lines
         self._contacts = contacts
@@ -80,6 +82,7 @@ class Ingest:
         self._publisher = publisher
         self._hooks = list(hooks)
         self._clock = clock
+        self._mail = mail  # email threading (several conversations per customer)
 
     def add_hook(self, hook: IngestHook) -> None:
         self._hooks.append(hook)
@@ -102,6 +105,9 @@ class Ingest:
 
     async def _persist_message(self, line: Line, inbound: InboundMessage, out: Persisted) -> None:
         now = self._clock.now()
+        if inbound.mail is not None and inbound.mail.automatic:
+            await self._persist_automatic(line, inbound, out)
+            return
         existing = await self._messages.get_by_external(line.id, inbound.external_id)
         if existing is None:
             contact = await self._contacts.upsert_identity(line, inbound, now)
@@ -113,9 +119,12 @@ class Ingest:
                 ),
                 None,
             )
-            thread = await self._conversations.thread(
-                line, contact, now, source=inbound.source or pending, subject=inbound.subject
-            )
+            if inbound.thread is not None and self._mail is not None:
+                thread = await self._mail.place(line, contact, inbound, now)
+            else:
+                thread = await self._conversations.thread(
+                    line, contact, now, source=inbound.source or pending, subject=inbound.subject
+                )
             if pending is not None:
                 # Like Telegram's /start payload: it names the conversation this message
                 # starts; for a conversation already open it is dropped.
@@ -136,6 +145,7 @@ class Ingest:
                 created_at=now,
                 sent_at=inbound.sent_at,
                 edited_at=inbound.edited_at,
+                mail=inbound.mail,
             )
             stored, inserted = await self._messages.insert(message)
             if thread.woken:  # set once, by the delivery that woke it (also if it lost a race)
@@ -173,6 +183,48 @@ class Ingest:
                 return
             existing = stored  # lost a race with a concurrent delivery of the same message
         await self._on_duplicate(line, inbound, existing, out)
+
+    async def _persist_automatic(self, line: Line, inbound: InboundMessage, out: Persisted) -> None:
+        """An auto-reply or list mail: kept in the conversation it threads into, never
+        opening, reopening or routing one, never unread, never answered."""
+        now = self._clock.now()
+        if await self._messages.get_by_external(line.id, inbound.external_id) is not None:
+            out.duplicates += 1
+            return
+        contact = await self._contacts.find_by_identity(line.id, inbound.external_user_id)
+        conversation = None
+        if contact is not None and inbound.thread is not None and self._mail is not None:
+            conversation = await self._mail.find(line, contact, inbound.thread, now)
+        if contact is None or conversation is None:
+            out.ignored += 1
+            log.info(
+                "mail_automatic_not_threaded",
+                line_id=line.id,
+                reason=inbound.mail.automatic if inbound.mail else None,
+            )
+            return
+        message = Message(
+            conversation_id=conversation.id,
+            line_id=line.id,
+            channel=line.kind,
+            direction=Direction.IN,
+            sender_id=contact.id,
+            text=inbound.text,
+            attachments=inbound.attachments,
+            external_id=inbound.external_id,
+            reply_to_external_id=inbound.reply_to_external_id,
+            status=DeliveryStatus.RECEIVED,
+            created_at=now,
+            sent_at=inbound.sent_at,
+            mail=inbound.mail,
+        )
+        stored, inserted = await self._messages.insert(message)
+        if inserted:
+            await self._messages.mark_hooks_done(stored.id)  # no router, CRM or bot for it
+            out.events.append(message_event("message.created", stored, conversation, now))
+            log.info("mail_automatic_stored", line_id=line.id, conversation_id=conversation.id)
+        else:
+            out.duplicates += 1
 
     async def _on_duplicate(
         self, line: Line, inbound: InboundMessage, existing: Message, out: Persisted

@@ -1,0 +1,51 @@
+"""The email connector: no webhook (mail arrives by IMAP, see ``imap.py``); replies by SMTP."""
+
+from __future__ import annotations
+
+from connectors.email.config import EmailLineConfig
+from connectors.email.errors import EmailConfigError
+from connectors.email.send import build_reply, smtp_send
+from inbox.domain.clock import Clock, SystemClock
+from inbox.domain.errors import DeliveryError, ValidationFailed
+from inbox.domain.inbound import WebhookRequest, WebhookResult
+from inbox.domain.models import ChannelKind, Line, Message
+from inbox.domain.ports import FileStore, MessageRepository, OutboundTarget, SendReceipt
+
+
+class EmailConnector:
+    kind = ChannelKind.EMAIL
+
+    def __init__(
+        self,
+        files: FileStore | None = None,
+        history: MessageRepository | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self._files = files
+        self._history = history
+        self._clock = clock or SystemClock()
+
+    async def handle(self, line: Line, request: WebhookRequest) -> WebhookResult:
+        raise ValidationFailed(
+            "email lines receive mail over IMAP, not by webhook", code="no_webhook"
+        )
+
+    async def send(self, target: OutboundTarget, message: Message) -> SendReceipt:
+        try:
+            config = EmailLineConfig.from_line(target.line)
+        except EmailConfigError as e:
+            raise DeliveryError(e.message, retryable=False) from None
+        history = (
+            await self._history.list_for_conversation(target.conversation.id, limit=20)
+            if self._history is not None
+            else []
+        )
+        mail, mid = await build_reply(
+            config, target, message, history, self._files, self._clock.now()
+        )
+        await smtp_send(config, mail)
+        return SendReceipt(external_id=mid)
+
+    async def register(self, line: Line, webhook_url: str) -> Line:
+        EmailLineConfig.from_line(line)  # a clear error now rather than at the first mail
+        return line

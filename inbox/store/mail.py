@@ -1,0 +1,194 @@
+"""Email storage: conversations found by thread (several per customer), and IMAP state.
+
+Email conversations carry two storage-only fields: ``thread_key`` (the Message-ID, or
+raw-bytes hash, of the mail that started it) and ``subject_key`` (the normalized
+subject). The unique index on active conversations includes ``thread_key`` (absent, so
+null, on every other channel: one active conversation per customer there, as before),
+so racing deliveries of one mail still create one conversation, and two mail threads of
+one customer are two conversations.
+
+``mailboxes`` holds one document per email line: ``uidvalidity``, ``last_uid`` and a
+lease (``owner``, ``lease_until``). Progress is written only by the lease holder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from inbox.domain.ids import new_id
+from inbox.domain.models import Contact, Conversation, ConversationStatus, Line
+from inbox.domain.ports import ThreadResult
+from inbox.store.conversations import conversation_doc, wake_if_snoozed
+from inbox.store.docs import from_doc
+from inbox.store.mongo import Database
+
+
+class MongoMailThreads:
+    def __init__(self, db: Database) -> None:
+        self._c = db["conversations"]
+        self._messages = db["messages"]
+
+    async def by_messages(
+        self, line_id: str, contact_id: str, external_ids: Sequence[str]
+    ) -> Conversation | None:
+        ids = list(dict.fromkeys(external_ids))[:64]
+        if not ids:
+            return None
+        found: dict[str, str] = {}
+        async for doc in self._messages.find(
+            {"line_id": line_id, "external_id": {"$in": ids}},
+            {"external_id": 1, "conversation_id": 1},
+        ):
+            found.setdefault(doc["external_id"], doc["conversation_id"])
+        if not found:
+            return None
+        conversations = {
+            doc["_id"]: doc
+            async for doc in self._c.find(
+                {"_id": {"$in": list(set(found.values()))}, "contact_id": contact_id}
+            )
+        }
+        for external_id in ids:  # In-Reply-To first, then References newest first
+            match = conversations.get(found.get(external_id, ""))
+            if match is not None:
+                return from_doc(Conversation, match)
+        return None
+
+    async def by_subject(
+        self, line_id: str, contact_id: str, subject_key: str, since: datetime
+    ) -> Conversation | None:
+        doc = await self._c.find_one(
+            {
+                "line_id": line_id,
+                "contact_id": contact_id,
+                "subject_key": subject_key,
+                "last_message_at": {"$gte": since},
+            },
+            sort=[("last_message_at", DESCENDING)],
+        )
+        return from_doc(Conversation, doc) if doc is not None else None
+
+    async def join(
+        self,
+        conversation: Conversation,
+        now: datetime,
+        *,
+        subject: str | None,
+        subject_key: str | None,
+    ) -> ThreadResult:
+        if subject and subject != conversation.subject:
+            # A reply that changed the subject stays in its thread; the new subject shows.
+            change: dict[str, Any] = {"subject": subject[:998]}
+            if subject_key:
+                change["subject_key"] = subject_key
+            await self._c.update_one({"_id": conversation.id}, {"$set": change})
+        if conversation.status is ConversationStatus.SNOOZED:
+            woken = await wake_if_snoozed(self._c, conversation.id, now)
+            return ThreadResult(await self._get(conversation.id), False, False, woken=woken)
+        if conversation.status is ConversationStatus.RESOLVED:
+            try:
+                result = await self._c.update_one(
+                    {"_id": conversation.id, "status": ConversationStatus.RESOLVED.value},
+                    {
+                        "$set": {
+                            "status": ConversationStatus.OPEN.value,
+                            "active": True,
+                            "updated_at": now,
+                            "resolved_at": None,
+                            "needs_attention": False,
+                            "queued_at": now,
+                        },
+                        "$inc": {"reopen_count": 1},
+                    },
+                )
+            except DuplicateKeyError:  # the same thread is active elsewhere: stay there
+                return ThreadResult(await self._get(conversation.id), False, False)
+            reopened = result.modified_count == 1
+            return ThreadResult(await self._get(conversation.id), False, reopened)
+        return ThreadResult(await self._get(conversation.id), False, False)
+
+    async def start(
+        self,
+        line: Line,
+        contact: Contact,
+        now: datetime,
+        *,
+        thread_key: str,
+        subject: str | None,
+        subject_key: str | None,
+        source: str | None = None,
+    ) -> ThreadResult:
+        fresh = Conversation(
+            id=new_id(),
+            line_id=line.id,
+            channel=line.kind,
+            contact_id=contact.id,
+            team_id=line.routing.team_id,
+            queued_at=now,
+            source=source,
+            subject=subject[:998] if subject else None,
+            created_at=now,
+            updated_at=now,
+            last_message_at=now,
+        )
+        doc = conversation_doc(fresh) | {"thread_key": thread_key, "subject_key": subject_key}
+        try:
+            await self._c.insert_one(doc)
+        except DuplicateKeyError:  # a concurrent delivery of the same mail started it
+            existing = await self._c.find_one(
+                {"line_id": line.id, "contact_id": contact.id, "thread_key": thread_key}
+            )
+            if existing is not None:
+                return ThreadResult(from_doc(Conversation, existing), False, False)
+            raise
+        return ThreadResult(fresh, created=True, reopened=False)
+
+    async def _get(self, conversation_id: str) -> Conversation:
+        doc = await self._c.find_one({"_id": conversation_id})
+        assert doc is not None  # conversations are never deleted
+        return from_doc(Conversation, doc)
+
+
+class MongoMailboxStates:
+    def __init__(self, db: Database) -> None:
+        self._c = db["mailboxes"]
+
+    async def acquire(self, line_id: str, owner: str, now: datetime, lease_s: float) -> bool:
+        until = now + timedelta(seconds=lease_s)
+        try:
+            result = await self._c.update_one(
+                {
+                    "_id": line_id,
+                    "$or": [{"owner": owner}, {"lease_until": {"$lt": now}}, {"owner": None}],
+                },
+                {"$set": {"owner": owner, "lease_until": until}},
+                upsert=True,
+            )
+        except DuplicateKeyError:  # the document exists and someone else holds it
+            return False
+        return result.matched_count == 1 or result.upserted_id is not None
+
+    async def release(self, line_id: str, owner: str) -> None:
+        await self._c.update_one(
+            {"_id": line_id, "owner": owner}, {"$set": {"owner": None, "lease_until": None}}
+        )
+
+    async def position(self, line_id: str) -> tuple[int | None, int]:
+        doc = await self._c.find_one({"_id": line_id})
+        if doc is None:
+            return None, 0
+        return doc.get("uidvalidity"), int(doc.get("last_uid") or 0)
+
+    async def advance(
+        self, line_id: str, owner: str, uidvalidity: int, last_uid: int, now: datetime
+    ) -> bool:
+        result = await self._c.update_one(
+            {"_id": line_id, "owner": owner},
+            {"$set": {"uidvalidity": uidvalidity, "last_uid": last_uid, "updated_at": now}},
+        )
+        return result.matched_count == 1
