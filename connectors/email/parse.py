@@ -120,7 +120,10 @@ def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
         found = []
     if not found:
         found = [(n, a) for n, a in getaddresses([_header(msg, name)]) if "@" in a]
-    return [(" ".join(n.split())[:200], a.strip().lower()[:320]) for n, a in found[:64]]
+    return [
+        (" ".join(fix_header(n).split())[:200], fix_header(a).strip().lower()[:320])
+        for n, a in found[:64]
+    ]
 
 
 def _date(msg: Message) -> datetime | None:

@@ -662,6 +662,13 @@ class MailThreads(Protocol):
         """The contact's conversation holding the first of these message ids (in order)."""
         ...
 
+    async def by_related(
+        self, line_id: str, contact_id: str, external_ids: Sequence[str]
+    ) -> Conversation | None:
+        """The contact's conversation with a message that references one of these ids
+        (mail arriving out of order: a reply stored before the mail it answers)."""
+        ...
+
     async def by_subject(
         self, line_id: str, contact_id: str, subject_key: str, since: datetime
     ) -> Conversation | None:

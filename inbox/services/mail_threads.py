@@ -1,7 +1,9 @@
 """Which conversation an email belongs to (issue 13), in this order:
 
 1. ``In-Reply-To`` then ``References`` against the Message-IDs stored on the line (ours
-   and the customer's), among the sender's own conversations;
+   and the customer's), among the sender's own conversations; then the other way round,
+   a stored mail of the sender whose References name this one or its references (mail
+   that arrives out of order);
 2. our reply token, read from those headers (names the conversation even when our
    bookkeeping of the sent Message-ID was lost), again only for the same sender;
 3. the normalized subject, from the same sender, within ``subject_window_s``;
@@ -44,6 +46,11 @@ class MailThreader:
             found = await self._threads.by_messages(line.id, contact.id, hints.references)
             if found is not None:
                 return found
+        related = await self._threads.by_related(
+            line.id, contact.id, (hints.thread_key, *hints.references)
+        )
+        if related is not None:
+            return related
         if hints.conversation_id:
             try:
                 token = await self._conversations.get(hints.conversation_id)

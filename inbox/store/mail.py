@@ -59,6 +59,21 @@ class MongoMailThreads:
                 return from_doc(Conversation, match)
         return None
 
+    async def by_related(
+        self, line_id: str, contact_id: str, external_ids: Sequence[str]
+    ) -> Conversation | None:
+        ids = list(dict.fromkeys(external_ids))[:65]
+        if not ids:
+            return None
+        async for doc in self._messages.find(
+            {"line_id": line_id, "mail.references": {"$in": ids}, "sender_id": contact_id},
+            {"conversation_id": 1},
+        ).limit(1):
+            match = await self._c.find_one({"_id": doc["conversation_id"]})
+            if match is not None:
+                return from_doc(Conversation, match)
+        return None
+
     async def by_subject(
         self, line_id: str, contact_id: str, subject_key: str, since: datetime
     ) -> Conversation | None:
