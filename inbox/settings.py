@@ -19,6 +19,7 @@ class WorkerSettings(BaseModel):
     outbound_interval_s: float = Field(default=2.0, gt=0)
     heal_interval_s: float = Field(default=15.0, gt=0)
     heal_after_s: float = Field(default=30.0, ge=0)
+    mailboxes_interval_s: float = Field(default=30.0, gt=0)  # email lines -> IMAP pollers
 
 
 class Bitrix24Settings(BaseModel):

@@ -19,13 +19,18 @@ from redis.asyncio import Redis
 
 from connectors.api import ApiConnector
 from connectors.email import EmailConnector
+from connectors.email.imap import MailboxPoller, PollerOptions
+from connectors.email.intake import MailIntake
+from connectors.email.mime import Limits
+from connectors.email.pollers import EmailPollers, worker_identity
 from connectors.telegram import TelegramConnector
 from connectors.viber import ViberConnector
 from crm_sync.bitrix24 import Bitrix24Client, Bitrix24Config, Bitrix24Crm
 from crm_sync.side import CrmSide, CrmStores, OutboxOptions, build_crm_side
 from inbox.domain.clock import Clock, SystemClock
 from inbox.domain.errors import NotFound
-from inbox.domain.models import ChannelKind
+from inbox.domain.inbound import InboundEvent
+from inbox.domain.models import ChannelKind, Line
 from inbox.domain.ports import (
     Connector,
     CredentialStore,
@@ -57,7 +62,7 @@ from inbox.store.events import RedisEventPublisher
 from inbox.store.files import GridFsFileStore
 from inbox.store.inbox import MongoInboxQueries
 from inbox.store.lines import MongoLineRepository
-from inbox.store.mail import MongoMailThreads
+from inbox.store.mail import MongoMailboxStates, MongoMailThreads
 from inbox.store.messages import MongoMessageRepository
 from inbox.store.mongo import Database, check_server, ensure_indexes, make_client
 from inbox.store.operators import MongoOperatorRepository, MongoTeamRepository
@@ -206,6 +211,7 @@ class Hub:
     sessions: RedisSessionStore
     login_limiter: RedisLoginLimiter
     routing: RedisRouter | None = None  # the concrete router, for its worker jobs and tools
+    mailboxes: EmailPollers | None = None  # IMAP pollers, started by the worker's job only
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
@@ -232,6 +238,52 @@ class Hub:
         with contextlib.suppress(Exception):
             status["redis"] = bool(await asyncio.wait_for(self.redis.ping(), 2))
         return status
+
+
+def mail_intake(hub: Hub, pollers: EmailPollers | None = None) -> MailIntake:
+    """Raw mail to the hub's ingest (what each mailbox poller feeds)."""
+    es = hub.settings.email
+
+    async def sink(line: Line, events: Sequence[InboundEvent]) -> None:
+        await hub.ingest.follow_up(await hub.ingest.persist(line, events))
+
+    return MailIntake(
+        files=hub.files,
+        messages=hub.messages,
+        sink=sink,
+        limits=Limits(
+            max_attachment_bytes=es.max_attachment_bytes, max_total_bytes=es.max_total_bytes
+        ),
+        hub_addresses=pollers.addresses if pollers is not None else None,
+    )
+
+
+def build_mailboxes(hub: Hub) -> EmailPollers:
+    """One IMAP poller per email line, for the worker (the web process never starts them)."""
+    es = hub.settings.email
+    states = MongoMailboxStates(hub.db)
+    owner = worker_identity()
+    options = PollerOptions(
+        idle_renew_s=es.idle_renew_s,
+        noop_s=es.noop_s,
+        poll_s=es.poll_s,
+        call_timeout_s=es.call_timeout_s,
+        reconnect_max_s=es.reconnect_max_s,
+        lease_s=es.lease_s,
+        backlog=es.backlog,
+        fetch_batch=es.fetch_batch,
+        max_mail_bytes=es.max_mail_bytes,
+    )
+    holder: list[MailIntake] = []
+
+    def make(line: Line) -> MailboxPoller:
+        return MailboxPoller(
+            line, intake=holder[0], states=states, clock=hub.clock, owner=owner, options=options
+        )
+
+    pollers = EmailPollers(hub.lines, make)
+    holder.append(mail_intake(hub, pollers))
+    return pollers
 
 
 @contextlib.asynccontextmanager
@@ -353,9 +405,11 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             ),
         )
         hub.ingest.add_hook(attachments)  # after the router: downloads never delay routing
+        hub.mailboxes = build_mailboxes(hub)
         try:
             yield hub
         finally:
+            await hub.mailboxes.aclose()
             await hub.drain_background()
     finally:
         await connectors.aclose()

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import email
 import hashlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import errors, policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
 
@@ -51,6 +53,7 @@ _BROKEN_MULTIPART = (
     errors.StartBoundaryNotFoundDefect,
     errors.MultipartInvariantViolationDefect,
 )
+_ANGLE_ADDRESS = re.compile(r"<([^<>\s@]+@[^<>\s@]+)>")
 MAX_KEY = 250  # external ids are at most 256 characters
 
 
@@ -97,11 +100,23 @@ def raw_key(raw: bytes) -> str:
     return "raw-sha256:" + hashlib.sha256(normalized).hexdigest()
 
 
+def _raw_header(msg: Message, name: str) -> str:
+    """A header the modern parser refuses (e.g. an encoded line break in a display name),
+    decoded by the old forgiving one; line breaks become spaces."""
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            try:
+                return str(make_header(decode_header(value)))
+            except Exception:
+                return str(value)
+    return ""
+
+
 def _header(msg: Message, name: str) -> str:
     try:
         value = msg.get(name)
-    except Exception:  # a header the parser cannot read is treated as absent
-        return ""
+    except Exception:  # the modern parser refused it: the forgiving one reads it
+        value = _raw_header(msg, name)
     if value is None:
         return ""
     text = fix_header(str(value))
@@ -119,7 +134,14 @@ def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     except Exception:  # the strict parser failed: the forgiving one reads it below
         found = []
     if not found:
-        found = [(n, a) for n, a in getaddresses([_header(msg, name)]) if "@" in a]
+        # The strict parser refused the header (a display name holding an encoded line
+        # break, say): trust only what stands in angle brackets, never a name's words.
+        value = _header(msg, name)
+        angle = _ANGLE_ADDRESS.findall(value)
+        if angle:
+            found = [("", a) for a in angle]
+        else:
+            found = [(n, a) for n, a in getaddresses([value]) if "@" in a]
     return [
         (" ".join(fix_header(n).split())[:200], fix_header(a).strip().lower()[:320])
         for n, a in found[:64]

@@ -1,0 +1,164 @@
+"""The IMAP poller against a real Dovecot: durable UIDs, lease, IDLE, backlog, bad mail."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from email.message import EmailMessage
+
+from inbox.devfakes.dovecot import Dovecot
+from inbox.store.mail import MongoMailboxStates
+from inbox.wiring import Hub
+from tests.channels import count
+from tests.connectors.email.imapkit import append, imap_line, poller, run_until
+from tests.connectors.email.mailkit import mail
+
+User = tuple[str, str]
+
+
+def _mails(n: int, start: int = 0) -> list[bytes]:
+    return [mail(f"c{i}@example.com", f"m{i}@example.com", f"Q {i}") for i in range(start, n)]
+
+
+async def test_restart_neither_skips_nor_repeats(
+    hub: Hub, dovecot: Dovecot, mailbox_user: User
+) -> None:
+    line = await imap_line(hub, dovecot, mailbox_user)
+    append(dovecot, mailbox_user, *_mails(3))
+    first = poller(hub, line)
+    await run_until([first], lambda: first.imported == 3)
+    second = poller(hub, line)  # a restarted worker
+    append(dovecot, mailbox_user, *_mails(5, 3))
+    await run_until([second], lambda: second.imported == 2)
+    assert await count(hub, "messages") == 5
+    state = await MongoMailboxStates(hub.db).position(line.id)
+    assert state[1] == 5
+
+
+async def test_idle_picks_up_new_mail_without_reconnecting(
+    hub: Hub, dovecot: Dovecot, mailbox_user: User
+) -> None:
+    line = await imap_line(hub, dovecot, mailbox_user)
+    one = poller(hub, line, noop_s=30)  # only IDLE's push can bring the mail in time
+
+    async def appended_then_imported() -> bool:
+        if one.imported == 0 and await count(hub, "mailboxes") and not _sent:
+            _sent.append(1)
+            append(dovecot, mailbox_user, *_mails(1))
+        return one.imported == 1
+
+    _sent: list[int] = []
+    await run_until([one], appended_then_imported, within_s=20)
+    assert await count(hub, "messages") == 1
+
+
+async def test_two_workers_never_import_one_mailbox_twice(
+    hub: Hub, dovecot: Dovecot, mailbox_user: User
+) -> None:
+    line = await imap_line(hub, dovecot, mailbox_user)
+    append(dovecot, mailbox_user, *_mails(20))
+    a, b = poller(hub, line, owner="a"), poller(hub, line, owner="b")
+    await run_until([a, b], lambda: a.imported + b.imported >= 20)
+    assert sorted([a.imported, b.imported]) == [0, 20]
+    assert await count(hub, "messages") == 20
+
+
+async def test_first_connect_imports_a_bounded_backlog(
+    hub: Hub, dovecot: Dovecot, mailbox_user: User
+) -> None:
+    line = await imap_line(hub, dovecot, mailbox_user, backlog=4)
+    append(dovecot, mailbox_user, *_mails(12))
+    one = poller(hub, line)
+    await run_until([one], lambda: one.imported == 4)
+    stored = {d["external_id"] async for d in hub.db["messages"].find({}, {"external_id": 1})}
+    assert stored == {f"m{i}@example.com" for i in range(8, 12)}  # the newest four
+
+
+async def test_changed_uidvalidity_resyncs_without_repeats(
+    hub: Hub, dovecot: Dovecot, mailbox_user: User
+) -> None:
+    line = await imap_line(hub, dovecot, mailbox_user)
+    append(dovecot, mailbox_user, *_mails(3))
+    first = poller(hub, line)
+    await run_until([first], lambda: first.imported == 3)
+    await hub.db["mailboxes"].update_one({"_id": line.id}, {"$set": {"uidvalidity": 1}})
+    again = poller(hub, line)
+    await run_until([again], lambda: again.imported == 3)  # re-read, all deduplicated
+    assert await count(hub, "messages") == 3
+
+
+def _with_attachment(mid: str, name: str, data: bytes) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "big@example.com"
+    msg["To"] = "support@shop.example"
+    msg["Subject"] = name
+    msg["Message-ID"] = f"<{mid}>"
+    msg.set_content("see attached")
+    msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    return msg.as_bytes()
+
+
+def _zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("zeros.bin", b"\0" * (50 * 1024 * 1024))
+    return buffer.getvalue()
+
+
+async def test_hostile_mail_never_stops_the_mailbox(
+    hub: Hub, dovecot: Dovecot, mailbox_user: User
+) -> None:
+    line = await imap_line(hub, dovecot, mailbox_user)
+    hostile = [
+        b"\xff\xfe garbage that is not a mail at all \x00\x01",
+        b"From: x@example.com\r\nContent-Type: multipart/mixed; boundary=\r\n\r\n--\r\n",
+        _with_attachment("big@example.com", "big.bin", b"\x01" * (30 * 1024 * 1024)),
+        _with_attachment("zip@example.com", "bomb.zip", _zip_bomb()),
+        b"From: =?utf-8?B?QW5uDQpCY2M6IGV2aWxAZXhhbXBsZS5jb20=?= <ann@example.com>\r\n"
+        b"Subject: =?utf-8?Q?hi=0D=0ABcc:_evil@example.com?=\r\nMessage-ID: <inj@example.com>\r\n\r\nhi",
+    ]
+    append(dovecot, mailbox_user, _mails(1)[0], *hostile, _mails(2, 1)[0])
+    one = poller(hub, line)
+    await run_until([one], lambda: one.imported == 7, within_s=60)
+    ids = [d["external_id"] async for d in hub.db["messages"].find({}, {"external_id": 1})]
+    for mid in ("m0@example.com", "m1@example.com", "inj@example.com"):
+        assert mid in ids, ids
+        assert await hub.messages.get_by_external(line.id, mid) is not None
+    injected = await hub.messages.get_by_external(line.id, "inj@example.com")
+    assert injected is not None
+    contact = await hub.contacts.get(injected.sender_id or "")
+    assert contact.emails == ("ann@example.com",)  # not the address hidden in the name
+    big = await hub.messages.get_by_external(line.id, "big@example.com")
+    assert big is not None
+    assert big.attachments == ()  # over max_mail_bytes: its headers only, with a note
+    assert "only its headers were imported" in (big.text or "")
+    bomb = await hub.messages.get_by_external(line.id, "zip@example.com")
+    assert bomb is not None
+    assert bomb.attachments[0].file_id is not None  # stored as bytes, never unpacked
+
+
+def _maildir_drop(dovecot: Dovecot, user: User, mails: list[bytes]) -> None:
+    """Put mails straight into the user's maildir (10,000 APPENDs would take minutes)."""
+    home = dovecot.root / "mail" / user[0]
+    owner = os.stat(dovecot.root / "mail")
+    for sub in ("cur", "new", "tmp"):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+        os.chown(home / sub, owner.st_uid, owner.st_gid)
+    os.chown(home, owner.st_uid, owner.st_gid)
+    for i, raw in enumerate(mails):
+        path = home / "new" / f"{1_700_000_000 + i}.M{i}P1.test"
+        path.write_bytes(raw)
+        os.chown(path, owner.st_uid, owner.st_gid)
+
+
+async def test_ten_thousand_mails_at_first_connect_import_the_backlog_only(
+    hub: Hub, dovecot: Dovecot, mailbox_user: User
+) -> None:
+    line = await imap_line(hub, dovecot, mailbox_user, backlog=25)
+    _maildir_drop(dovecot, mailbox_user, _mails(10_000))
+    one = poller(hub, line, call_timeout_s=60)
+    await run_until([one], lambda: one.imported == 25, within_s=120)
+    assert await count(hub, "messages") == 25
+    _, last = await MongoMailboxStates(hub.db).position(line.id)
+    assert last == 10_000
