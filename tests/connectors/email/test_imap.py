@@ -116,7 +116,8 @@ async def test_hostile_mail_never_stops_the_mailbox(
         _with_attachment("big@example.com", "big.bin", b"\x01" * (30 * 1024 * 1024)),
         _with_attachment("zip@example.com", "bomb.zip", _zip_bomb()),
         b"From: =?utf-8?B?QW5uDQpCY2M6IGV2aWxAZXhhbXBsZS5jb20=?= <ann@example.com>\r\n"
-        b"Subject: =?utf-8?Q?hi=0D=0ABcc:_evil@example.com?=\r\nMessage-ID: <inj@example.com>\r\n\r\nhi",
+        b"Subject: =?utf-8?Q?hi=0D=0ABcc:_evil@example.com?=\r\n"
+        b"Message-ID: <inj@example.com>\r\n\r\nhi",
     ]
     append(dovecot, mailbox_user, _mails(1)[0], *hostile, _mails(2, 1)[0])
     one = poller(hub, line)
