@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import structlog
+
 from connectors.email.config import EmailLineConfig
 from connectors.email.errors import EmailConfigError
+from connectors.email.imap import append_copy
 from connectors.email.send import build_reply, smtp_send
 from inbox.domain.clock import Clock, SystemClock
 from inbox.domain.errors import DeliveryError, ValidationFailed
 from inbox.domain.inbound import WebhookRequest, WebhookResult
 from inbox.domain.models import ChannelKind, Line, Message
 from inbox.domain.ports import FileStore, MessageRepository, OutboundTarget, SendReceipt
+
+log = structlog.get_logger(__name__)
 
 
 class EmailConnector:
@@ -44,6 +49,11 @@ class EmailConnector:
             config, target, message, history, self._files, self._clock.now()
         )
         await smtp_send(config, mail)
+        if config.sent_folder:
+            try:
+                await append_copy(config, mail.as_bytes())
+            except Exception as e:  # the customer has the mail; a missing copy is not a failure
+                log.warning("mail_sent_copy_failed", line_id=target.line.id, error=str(e)[:200])
         return SendReceipt(external_id=mid)
 
     async def register(self, line: Line, webhook_url: str) -> Line:

@@ -317,3 +317,28 @@ class MailboxPoller:
             mails.update({u: headers_only(h) for u, h in fetched_mails(answer.lines)})
             log.warning("mailbox_mail_too_large", line_id=self.line.id, count=len(large))
         return sorted((u, m) for u, m in mails.items() if u in set(uids))
+
+
+async def append_copy(config: EmailLineConfig, raw: bytes, timeout_s: float = 30.0) -> None:
+    """Put a copy of a sent reply into the line's Sent folder (best effort, bounded)."""
+    if config.imap_tls is TlsMode.STARTTLS:
+        raise EmailConfigError("IMAP STARTTLS is not supported; use imap_tls=implicit")
+    cls = aioimaplib.IMAP4_SSL if config.imap_tls is TlsMode.IMPLICIT else aioimaplib.IMAP4
+    client = cls(host=config.imap_host, port=config.imap_port, timeout=timeout_s)
+
+    async def go() -> None:
+        await client.wait_hello_from_server()
+        await client.login(config.login, config.password.get_secret_value())
+        with contextlib.suppress(Exception):  # usually exists already
+            await client.create(config.sent_folder)
+        answer = await client.append(raw, mailbox=config.sent_folder, flags="(\\Seen)")
+        if answer.result != "OK":
+            raise MailboxError("the server refused the copy to the Sent folder")
+        await client.logout()
+
+    try:
+        await asyncio.wait_for(go(), timeout_s)
+    finally:
+        with contextlib.suppress(Exception):
+            if client.protocol is not None and client.protocol.transport is not None:
+                client.protocol.transport.close()
