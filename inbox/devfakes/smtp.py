@@ -44,7 +44,7 @@ class _Handler:
 class SmtpSink:
     """``with SmtpSink(user, password) as sink`` -> SMTP on ``sink.port``."""
 
-    def __init__(self, login: str = "support", password: str = "smtp-password") -> None:
+    def __init__(self, login: str = "support", password: str = "smtp-password") -> None:  # noqa: S107 - a local test sink's own login
         self.login, self.password = login, password
         self.host = "127.0.0.1"
         self.port = free_port()
