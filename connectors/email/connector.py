@@ -56,6 +56,10 @@ class EmailConnector:
                 log.warning("mail_sent_copy_failed", line_id=target.line.id, error=str(e)[:200])
         return SendReceipt(external_id=mid)
 
+    def validate(self, line: Line) -> None:
+        """Raise ``EmailConfigError`` (a 4xx) saying what a new line's settings lack."""
+        EmailLineConfig.from_line(line)
+
     async def register(self, line: Line, webhook_url: str) -> Line:
-        EmailLineConfig.from_line(line)  # a clear error now rather than at the first mail
+        self.validate(line)
         return line

@@ -48,6 +48,9 @@ class LineAdmin:
             **fields,
         )
         connector = self._connectors.get(kind)
+        validate = getattr(connector, "validate", None)
+        if validate is not None:  # e.g. email: a clear error now, not at the first mail
+            validate(line)
         if not public_url:
             return await self._lines.add(line)
         # Stored first: a platform may call the webhook while we register it (Viber sends

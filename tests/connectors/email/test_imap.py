@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import zipfile
@@ -163,3 +164,23 @@ async def test_ten_thousand_mails_at_first_connect_import_the_backlog_only(
     assert await count(hub, "messages") == 25
     _, last = await MongoMailboxStates(hub.db).position(line.id)
     assert last == 10_000
+
+
+async def test_worker_job_starts_one_poller_per_email_line(
+    hub: Hub, dovecot: Dovecot, mailbox_user: User
+) -> None:
+    from inbox.worker import hub_jobs
+
+    assert "email_mailboxes" in [job.name for job in hub_jobs(hub)]
+    line = await imap_line(hub, dovecot, mailbox_user)
+    append(dovecot, mailbox_user, *_mails(2))
+    assert hub.mailboxes is not None
+    assert await hub.mailboxes.reconcile() == 1
+    assert await hub.mailboxes.reconcile() == 1  # idempotent: still one per line
+    try:
+        async with asyncio.timeout(30):
+            while await count(hub, "messages") < 2:
+                await asyncio.sleep(0.05)
+    finally:
+        await hub.mailboxes.aclose()
+    assert await hub.messages.get_by_external(line.id, "m1@example.com") is not None
