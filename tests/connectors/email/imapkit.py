@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from pydantic import SecretStr
+
 from connectors.email.imap import MailboxPoller, PollerOptions
 from inbox.devfakes.dovecot import Dovecot
 from inbox.domain.models import Line
@@ -24,10 +26,7 @@ async def imap_line(hub: Hub, dovecot: Dovecot, user: tuple[str, str], **setting
     line = await email_line(
         hub, imap_port=dovecot.port, login=user[0], **{k: str(v) for k, v in settings.items()}
     )
-    creds = {**line.credentials}
-    from pydantic import SecretStr
-
-    creds["password"] = SecretStr(user[1])
+    creds = {**line.credentials, "password": SecretStr(user[1])}
     return await hub.lines.replace(line.model_copy(update={"credentials": creds}))
 
 
@@ -52,6 +51,18 @@ def poller(hub: Hub, line: Line, owner: str = "w1", **options: Any) -> MailboxPo
     )
 
 
+async def wait_for(condition: Callable[[], Any], within_s: float = 30) -> None:
+    """Until ``condition()`` (awaitable or not) is truthy; TimeoutError after ``within_s``."""
+    async with asyncio.timeout(within_s):
+        while True:
+            result = condition()
+            if asyncio.iscoroutine(result):
+                result = await result
+            if result:
+                return
+            await asyncio.sleep(0.05)
+
+
 async def run_until(
     pollers: list[MailboxPoller], condition: Callable[[], Any], within_s: float = 30
 ) -> None:
@@ -59,14 +70,7 @@ async def run_until(
     stop = asyncio.Event()
     tasks = [asyncio.create_task(p.run(stop)) for p in pollers]
     try:
-        async with asyncio.timeout(within_s):
-            while True:
-                result = condition()
-                if asyncio.iscoroutine(result):
-                    result = await result
-                if result:
-                    return
-                await asyncio.sleep(0.05)
+        await wait_for(condition, within_s)
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 import zipfile
@@ -12,10 +11,14 @@ from inbox.devfakes.dovecot import Dovecot
 from inbox.store.mail import MongoMailboxStates
 from inbox.wiring import Hub
 from tests.channels import count
-from tests.connectors.email.imapkit import append, imap_line, poller, run_until
+from tests.connectors.email.imapkit import append, imap_line, poller, run_until, wait_for
 from tests.connectors.email.mailkit import mail
 
 User = tuple[str, str]
+
+
+async def _at_least(hub: Hub, n: int) -> bool:
+    return await count(hub, "messages") >= n
 
 
 def _mails(n: int, start: int = 0) -> list[bytes]:
@@ -178,9 +181,7 @@ async def test_worker_job_starts_one_poller_per_email_line(
     assert await hub.mailboxes.reconcile() == 1
     assert await hub.mailboxes.reconcile() == 1  # idempotent: still one per line
     try:
-        async with asyncio.timeout(30):
-            while await count(hub, "messages") < 2:
-                await asyncio.sleep(0.05)
+        await wait_for(lambda: _at_least(hub, 2))
     finally:
         await hub.mailboxes.aclose()
     assert await hub.messages.get_by_external(line.id, "m1@example.com") is not None
