@@ -98,4 +98,9 @@ class EmailLineConfig(BaseModel):
                     f"{what}_tls=none is allowed for loopback hosts only, not {host!r}",
                     code="plaintext_not_loopback",
                 )
+        if config.imap_tls is TlsMode.STARTTLS:
+            raise EmailConfigError(
+                "imap_tls=starttls is not supported by the IMAP client; use implicit (993)",
+                code="imap_starttls_unsupported",
+            )
         return config
