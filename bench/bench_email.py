@@ -38,7 +38,8 @@ def sample(i: int) -> bytes:
         f"From: Customer {i % 100} <c{i % 100}@example.net>\r\nTo: {ADDRESS}\r\n"
         f"Subject: Re: Замовлення {i % 100}\r\nDate: Fri, 04 Dec 2026 10:00:00 +0200\r\n"
         f"Message-ID: <bench-{i}@example.net>\r\nMIME-Version: 1.0\r\n"
-        'Content-Type: multipart/alternative; boundary="b"\r\n\r\n'
+        + (f"In-Reply-To: <bench-{i - 100}@example.net>\r\n" if i >= 100 else "")
+        + 'Content-Type: multipart/alternative; boundary="b"\r\n\r\n'
         "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
         f"Дякую! Замовлення {i} отримала.\r\n\r\n"
         "пт, 4 груд. 2026 р. о 10:00 Shop <support@shop.example> пише:\r\n"

@@ -669,6 +669,12 @@ class MailThreads(Protocol):
         (mail arriving out of order: a reply stored before the mail it answers)."""
         ...
 
+    async def remember(
+        self, line_id: str, contact_id: str, conversation_id: str, references: Sequence[str]
+    ) -> None:
+        """Record that a mail with these references went to this conversation."""
+        ...
+
     async def by_subject(
         self, line_id: str, contact_id: str, subject_key: str, since: datetime
     ) -> Conversation | None:

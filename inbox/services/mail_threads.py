@@ -72,15 +72,21 @@ class MailThreader:
         assert hints is not None
         existing = await self.find(line, contact, hints, now)
         if existing is not None:
-            return await self._threads.join(
+            result = await self._threads.join(
                 existing, now, subject=inbound.subject, subject_key=hints.subject_key
             )
-        return await self._threads.start(
-            line,
-            contact,
-            now,
-            thread_key=hints.thread_key,
-            subject=inbound.subject,
-            subject_key=hints.subject_key,
-            source=inbound.source,
-        )
+        else:
+            result = await self._threads.start(
+                line,
+                contact,
+                now,
+                thread_key=hints.thread_key,
+                subject=inbound.subject,
+                subject_key=hints.subject_key,
+                source=inbound.source,
+            )
+        if hints.references:
+            await self._threads.remember(
+                line.id, contact.id, result.conversation.id, hints.references
+            )
+        return result

@@ -7,18 +7,21 @@ null, on every other channel: one active conversation per customer there, as bef
 so racing deliveries of one mail still create one conversation, and two mail threads of
 one customer are two conversations.
 
+``mail_refs`` maps (line, contact, referenced Message-ID) to the conversation a stored
+mail naming it went to, for mail that arrives before the mail it answers.
+
 ``mailboxes`` holds one document per email line: ``uidvalidity``, ``last_uid`` and a
 lease (``owner``, ``lease_until``). Progress is written only by the lease holder.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import DESCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from inbox.domain.ids import new_id
 from inbox.domain.models import Contact, Conversation, ConversationStatus, Line
@@ -27,66 +30,73 @@ from inbox.store.conversations import conversation_doc, wake_if_snoozed
 from inbox.store.docs import from_doc
 from inbox.store.mongo import Database
 
+MAX_LOOKUPS = 10
+
+
+def _ref_key(line_id: str, contact_id: str, reference: str) -> str:
+    return f"{line_id}:{contact_id}:{reference}"
+
 
 class MongoMailThreads:
     def __init__(self, db: Database) -> None:
         self._c = db["conversations"]
         self._messages = db["messages"]
+        self._refs = db["mail_refs"]
 
     async def by_messages(
         self, line_id: str, contact_id: str, external_ids: Sequence[str]
     ) -> Conversation | None:
-        ids = list(dict.fromkeys(external_ids))[:64]
-        if not ids:
-            return None
-        found: dict[str, str] = {}
-        async for doc in self._messages.find(
-            {"line_id": line_id, "external_id": {"$in": ids}},
-            {"external_id": 1, "conversation_id": 1},
-        ):
-            found.setdefault(doc["external_id"], doc["conversation_id"])
-        if not found:
-            return None
-        conversations = {
-            doc["_id"]: doc
-            async for doc in self._c.find(
-                {"_id": {"$in": list(set(found.values()))}, "contact_id": contact_id}
+        # One indexed equality read per id, In-Reply-To first (SecantusDB scans for $in);
+        # the nearest ten references are enough to find a thread.
+        for external_id in list(dict.fromkeys(external_ids))[:MAX_LOOKUPS]:
+            doc = await self._messages.find_one(
+                {"line_id": line_id, "external_id": external_id}, {"conversation_id": 1}
             )
-        }
-        for external_id in ids:  # In-Reply-To first, then References newest first
-            match = conversations.get(found.get(external_id, ""))
-            if match is not None:
+            if doc is None:
+                continue
+            match = await self._c.find_one({"_id": doc["conversation_id"]})
+            if match is not None and match.get("contact_id") == contact_id:
                 return from_doc(Conversation, match)
         return None
 
     async def by_related(
         self, line_id: str, contact_id: str, external_ids: Sequence[str]
     ) -> Conversation | None:
-        ids = list(dict.fromkeys(external_ids))[:65]
-        if not ids:
+        keys = [_ref_key(line_id, contact_id, x) for x in dict.fromkeys(external_ids)][:65]
+        if not keys:
             return None
-        async for doc in self._messages.find(
-            {"line_id": line_id, "mail.references": {"$in": ids}, "sender_id": contact_id},
-            {"conversation_id": 1},
-        ).limit(1):
+        async for doc in self._refs.find({"_id": {"$in": keys}}).limit(1):
             match = await self._c.find_one({"_id": doc["conversation_id"]})
             if match is not None:
                 return from_doc(Conversation, match)
         return None
 
+    async def remember(
+        self, line_id: str, contact_id: str, conversation_id: str, references: Sequence[str]
+    ) -> None:
+        """Note which conversation a mail naming these references went to (by ``_id``, so
+        the lookup above is a key read on any server, not a scan)."""
+        docs = [
+            {"_id": _ref_key(line_id, contact_id, r), "conversation_id": conversation_id}
+            for r in dict.fromkeys(references)
+        ][:64]
+        if docs:
+            with contextlib.suppress(BulkWriteError):  # already noted: the first one stays
+                await self._refs.insert_many(docs, ordered=False)
+
     async def by_subject(
         self, line_id: str, contact_id: str, subject_key: str, since: datetime
     ) -> Conversation | None:
-        doc = await self._c.find_one(
-            {
-                "line_id": line_id,
-                "contact_id": contact_id,
-                "subject_key": subject_key,
-                "last_message_at": {"$gte": since},
-            },
-            sort=[("last_message_at", DESCENDING)],
-        )
-        return from_doc(Conversation, doc) if doc is not None else None
+        # A customer has few conversations: read them by the contact index and choose here
+        # (SecantusDB scans the collection for a sorted or ranged query).
+        best: dict[str, Any] | None = None
+        async for doc in self._c.find({"contact_id": contact_id, "line_id": line_id}):
+            last = doc.get("last_message_at")
+            if doc.get("subject_key") != subject_key or last is None or last < since:
+                continue
+            if best is None or last > best["last_message_at"]:
+                best = doc
+        return from_doc(Conversation, best) if best is not None else None
 
     async def join(
         self,

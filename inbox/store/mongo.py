@@ -66,8 +66,6 @@ INDEXES: dict[str, list[IndexModel]] = {
         _ix([("files_pending", ASCENDING), ("files_next_at", ASCENDING)], "files_pending"),
         _ix([("search_words", ASCENDING)], "by_search_words"),
         _ix([("attachments.file_id", ASCENDING)], "by_file_id"),
-        # Email threading of mail arriving out of order (store/mail.py).
-        _ix([("line_id", ASCENDING), ("mail.references", ASCENDING)], "by_line_mail_refs"),
     ],
     "conversations": [
         # At most one active (not resolved) conversation per customer and line, and for
