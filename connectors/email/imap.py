@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import random
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -75,6 +75,22 @@ class PollerOptions:
     max_mail_bytes: int = 40 * 1024 * 1024
 
 
+async def bounded(
+    what: str, awaitable: Awaitable[T], timeout_s: float, on_timeout: Callable[[], None]
+) -> T:
+    """``awaitable`` within ``timeout_s``, or ``MailboxTimeout``. Unlike ``wait_for``, it
+    never waits for the abandoned call to acknowledge its cancellation: aioimaplib calls
+    can ignore it and block forever on a silent or dropped connection."""
+    task = asyncio.ensure_future(awaitable)
+    done, _ = await asyncio.wait({task}, timeout=timeout_s)
+    if task in done:
+        return task.result()
+    on_timeout()
+    task.cancel()
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())  # never "never retrieved"
+    raise MailboxTimeout(f"IMAP {what} took longer than {timeout_s}s")
+
+
 class LeaseLost(MailboxError):
     code = "lease_lost"
 
@@ -121,12 +137,14 @@ class MailboxPoller:
         self.imported = 0  # mails handed to the intake since start (tests, logs)
 
     async def _call(self, what: str, awaitable: Awaitable[T]) -> T:
-        try:
-            return await asyncio.wait_for(awaitable, self._o.call_timeout_s)
-        except TimeoutError:
-            raise MailboxTimeout(
-                f"IMAP {what} took longer than {self._o.call_timeout_s}s"
-            ) from None
+        return await bounded(what, awaitable, self._o.call_timeout_s, self._abort)
+
+    def _abort(self) -> None:
+        """Drop the connection under a call that timed out (its task may never finish)."""
+        client = self._client
+        with contextlib.suppress(Exception):
+            if client is not None and client.protocol and client.protocol.transport:
+                client.protocol.transport.abort()
 
     @staticmethod
     def _ok(what: str, response: Any) -> Any:
@@ -194,10 +212,10 @@ class MailboxPoller:
         if client is None:
             return
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(client.logout(), 2)
+            await bounded("LOGOUT", client.logout(), 2, lambda: None)
         with contextlib.suppress(Exception):
             if client.protocol is not None and client.protocol.transport is not None:
-                client.protocol.transport.close()
+                client.protocol.transport.abort()
 
     async def _session(self, stop: asyncio.Event) -> None:
         config = EmailLineConfig.from_line(self.line)
@@ -337,7 +355,7 @@ async def append_copy(config: EmailLineConfig, raw: bytes, timeout_s: float = 30
         await client.logout()
 
     try:
-        await asyncio.wait_for(go(), timeout_s)
+        await bounded("APPEND", go(), timeout_s, lambda: None)
     finally:
         with contextlib.suppress(Exception):
             if client.protocol is not None and client.protocol.transport is not None:

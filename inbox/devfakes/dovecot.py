@@ -76,7 +76,7 @@ def free_port() -> int:
 class Dovecot:
     """``with Dovecot() as server: server.add_user("a", "pw")`` -> IMAP on ``server.port``."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, extra_config: str = "") -> None:
         binary = dovecot_binary()
         if binary is None:
             raise RuntimeError("dovecot is not installed (apt-get install dovecot-imapd)")
@@ -87,6 +87,7 @@ class Dovecot:
         self.host = "127.0.0.1"
         self._process: subprocess.Popen[bytes] | None = None
         self._users: dict[str, str] = {}
+        self._extra = extra_config  # e.g. "imap_capability = IMAP4rev1" (no IDLE)
 
     def _mail_owner(self) -> tuple[int, int, str]:
         if os.geteuid() != 0:
@@ -113,10 +114,13 @@ class Dovecot:
             path.mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, 0o755)  # noqa: S103 - the mail user and dovecot must enter it
         os.chown(self.root / "mail", uid, gid)
-        (self.root / "passwd").write_text("")
+        lines = [f"{u}:{{PLAIN}}{p}::::::" for u, p in self._users.items()]
+        (self.root / "passwd").write_text("\n".join(lines) + "\n" if lines else "")
         config = self.root / "dovecot.conf"
         config.write_text(
             CONFIG.format(root=self.root, port=self.port, uid=uid, gid=gid, identity=identity)
+            + self._extra
+            + "\n"
         )
         self._process = subprocess.Popen(  # noqa: S603 - a fixed binary and our own config
             [self.binary, "-F", "-c", str(config)],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import os
 import zipfile
@@ -12,7 +14,7 @@ from inbox.store.mail import MongoMailboxStates
 from inbox.wiring import Hub
 from tests.channels import count
 from tests.connectors.email.imapkit import append, imap_line, poller, run_until, wait_for
-from tests.connectors.email.mailkit import mail
+from tests.connectors.email.mailkit import email_line, mail
 
 User = tuple[str, str]
 
@@ -185,3 +187,71 @@ async def test_worker_job_starts_one_poller_per_email_line(
     finally:
         await hub.mailboxes.aclose()
     assert await hub.messages.get_by_external(line.id, "m1@example.com") is not None
+
+
+async def test_server_without_idle_is_polled(hub: Hub) -> None:
+    with Dovecot(extra_config="imap_capability = IMAP4rev1 UIDPLUS") as plain:
+        user = ("plain", "plain-pass")
+        plain.add_user(*user)
+        line = await imap_line(hub, plain, user)
+        one = poller(hub, line, poll_s=0.2)
+        sent: list[int] = []
+
+        async def appended_then_imported() -> bool:
+            if not sent and await count(hub, "mailboxes"):
+                sent.append(1)
+                append(plain, user, *_mails(1))
+            return one.imported == 1
+
+        await run_until([one], appended_then_imported, within_s=20)
+    assert await count(hub, "messages") == 1
+
+
+async def test_reconnects_after_the_server_restarts(hub: Hub) -> None:
+    with Dovecot() as server:
+        user = ("r", "r-pass")
+        server.add_user(*user)
+        line = await imap_line(hub, server, user)
+        one = poller(hub, line, call_timeout_s=2, reconnect_max_s=0.5)
+        stop = asyncio.Event()
+        task = asyncio.create_task(one.run(stop))
+        try:
+            await wait_for(lambda: _connected(hub, line.id))
+            await asyncio.to_thread(server.stop)  # the connection drops under the poller
+            await asyncio.to_thread(server.start)
+            append(server, user, *_mails(2))
+            await wait_for(lambda: one.imported == 2, within_s=30)
+        finally:
+            stop.set()
+            await task
+    assert await count(hub, "messages") == 2
+
+
+async def _connected(hub: Hub, line_id: str) -> bool:
+    return (
+        await hub.db["mailboxes"].find_one({"_id": line_id, "uidvalidity": {"$gt": 0}}) is not None
+    )
+
+
+async def test_a_silent_server_never_hangs_the_poller(hub: Hub) -> None:
+    """It greets, then says nothing: every call times out and the poller reconnects."""
+    connections: list[int] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        writer.write(b"* OK IMAP4rev1 ready\r\n")
+        await writer.drain()
+        with contextlib.suppress(Exception):
+            await reader.read(-1)  # swallow commands, answer nothing
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        line = await email_line(hub, imap_port=port)
+        one = poller(hub, line, call_timeout_s=0.5, reconnect_max_s=0.2)
+        await run_until([one], lambda: len(connections) >= 3, within_s=20)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert one.imported == 0
