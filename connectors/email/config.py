@@ -5,8 +5,9 @@ Settings (``inbox line add email --set``-able, not secret): ``imap_host``, ``ima
 ``smtp_tls``, ``login``, ``smtp_login`` (default: ``login``), ``mailbox`` (default
 ``INBOX``), ``address`` (the address the line answers as), ``from_name``,
 ``sent_folder`` (append a copy of each reply there; empty: none), ``backlog`` (how many
-of the newest mails the first connect imports). Secrets: ``password`` and optionally
-``smtp_password``; the line's ``secret`` signs our reply tokens.
+of the newest mails the first connect imports), ``tls_ca_file`` (a private CA to trust).
+Secrets: ``password`` and optionally ``smtp_password``; the line's ``secret`` signs our
+reply tokens.
 
 ``none`` (plain text) is accepted for loopback hosts only: a password never crosses a
 network unencrypted.
@@ -15,6 +16,7 @@ network unencrypted.
 from __future__ import annotations
 
 import ipaddress
+import ssl
 from enum import StrEnum
 from typing import Any
 
@@ -59,6 +61,7 @@ class EmailLineConfig(BaseModel):
     from_name: str = Field(default="", max_length=200)
     sent_folder: str = Field(default="", max_length=200)
     backlog: int | None = Field(default=None, ge=0, le=100_000)
+    tls_ca_file: str = Field(default="", max_length=1000)  # a private CA (PEM), if any
     token_secret: SecretStr = SecretStr("")
 
     @property
@@ -98,9 +101,8 @@ class EmailLineConfig(BaseModel):
                     f"{what}_tls=none is allowed for loopback hosts only, not {host!r}",
                     code="plaintext_not_loopback",
                 )
-        if config.imap_tls is TlsMode.STARTTLS:
-            raise EmailConfigError(
-                "imap_tls=starttls is not supported by the IMAP client; use implicit (993)",
-                code="imap_starttls_unsupported",
-            )
         return config
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """Certificates checked against the system's CAs, or ``tls_ca_file`` when set."""
+        return ssl.create_default_context(cafile=self.tls_ca_file or None)

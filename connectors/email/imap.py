@@ -91,6 +91,36 @@ async def bounded(
     raise MailboxTimeout(f"IMAP {what} took longer than {timeout_s}s")
 
 
+def open_client(config: EmailLineConfig, timeout_s: float) -> aioimaplib.IMAP4:
+    host, port = config.imap_host, config.imap_port
+    if config.imap_tls is TlsMode.IMPLICIT:
+        return aioimaplib.IMAP4_SSL(host=host, port=port, timeout=timeout_s,
+                                    ssl_context=config.ssl_context())  # fmt: skip
+    return aioimaplib.IMAP4(host=host, port=port, timeout=timeout_s)
+
+
+async def starttls(client: aioimaplib.IMAP4, config: EmailLineConfig) -> None:
+    """Upgrade a plain connection (RFC 3501 STARTTLS), then re-read the capabilities.
+
+    aioimaplib knows the command but offers no method for it: the protocol's transport is
+    upgraded in place with ``loop.start_tls``.
+    """
+    protocol = client.protocol
+    if "STARTTLS" not in protocol.capabilities:
+        await protocol.capability()
+        if "STARTTLS" not in protocol.capabilities:
+            raise MailboxError("the IMAP server does not offer STARTTLS")
+    command = aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)
+    response = await protocol.execute(command)
+    if response.result != "OK":
+        raise MailboxError("the IMAP server refused STARTTLS")
+    loop = asyncio.get_running_loop()
+    protocol.transport = await loop.start_tls(
+        protocol.transport, protocol, config.ssl_context(), server_hostname=config.imap_host
+    )
+    await protocol.capability()
+
+
 class LeaseLost(MailboxError):
     code = "lease_lost"
 
@@ -191,20 +221,13 @@ class MailboxPoller:
             await asyncio.wait_for(stop.wait(), seconds)
 
     async def _connect(self, config: EmailLineConfig) -> aioimaplib.IMAP4:
-        if config.imap_tls is TlsMode.STARTTLS:
-            raise EmailConfigError(
-                "IMAP STARTTLS is not supported by the IMAP client; use imap_tls=implicit (993)"
-            )
-        cls = aioimaplib.IMAP4_SSL if config.imap_tls is TlsMode.IMPLICIT else aioimaplib.IMAP4
-        client = cls(host=config.imap_host, port=config.imap_port, timeout=self._o.call_timeout_s)
+        client = open_client(config, self._o.call_timeout_s)
         self._client = client
         await self._call("connect", client.wait_hello_from_server())
-        self._ok(
-            "LOGIN",
-            await self._call(
-                "LOGIN", client.login(config.login, config.password.get_secret_value())
-            ),
-        )
+        if config.imap_tls is TlsMode.STARTTLS:
+            await self._call("STARTTLS", starttls(client, config))
+        password = config.password.get_secret_value()
+        self._ok("LOGIN", await self._call("LOGIN", client.login(config.login, password)))
         return client
 
     async def _disconnect(self) -> None:
@@ -339,13 +362,12 @@ class MailboxPoller:
 
 async def append_copy(config: EmailLineConfig, raw: bytes, timeout_s: float = 30.0) -> None:
     """Put a copy of a sent reply into the line's Sent folder (best effort, bounded)."""
-    if config.imap_tls is TlsMode.STARTTLS:
-        raise EmailConfigError("IMAP STARTTLS is not supported; use imap_tls=implicit")
-    cls = aioimaplib.IMAP4_SSL if config.imap_tls is TlsMode.IMPLICIT else aioimaplib.IMAP4
-    client = cls(host=config.imap_host, port=config.imap_port, timeout=timeout_s)
+    client = open_client(config, timeout_s)
 
     async def go() -> None:
         await client.wait_hello_from_server()
+        if config.imap_tls is TlsMode.STARTTLS:
+            await starttls(client, config)
         await client.login(config.login, config.password.get_secret_value())
         with contextlib.suppress(Exception):  # usually exists already
             await client.create(config.sent_folder)

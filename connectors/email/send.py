@@ -142,6 +142,7 @@ async def smtp_send(config: EmailLineConfig, mail: EmailMessage) -> None:
             password=config.smtp_secret,
             use_tls=config.smtp_tls is TlsMode.IMPLICIT,
             start_tls=config.smtp_tls is TlsMode.STARTTLS,
+            tls_context=config.ssl_context() if config.smtp_tls is not TlsMode.NONE else None,
             timeout=SMTP_TIMEOUT_S,
         )
     except aiosmtplib.SMTPException as e:

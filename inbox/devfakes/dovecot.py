@@ -30,7 +30,7 @@ log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -50,7 +50,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -76,7 +77,7 @@ def free_port() -> int:
 class Dovecot:
     """``with Dovecot() as server: server.add_user("a", "pw")`` -> IMAP on ``server.port``."""
 
-    def __init__(self, root: Path | None = None, extra_config: str = "") -> None:
+    def __init__(self, root: Path | None = None, extra_config: str = "", tls: bool = False) -> None:
         binary = dovecot_binary()
         if binary is None:
             raise RuntimeError("dovecot is not installed (apt-get install dovecot-imapd)")
@@ -88,6 +89,11 @@ class Dovecot:
         self._process: subprocess.Popen[bytes] | None = None
         self._users: dict[str, str] = {}
         self._extra = extra_config  # e.g. "imap_capability = IMAP4rev1" (no IDLE)
+        # With ``tls``: a self-signed certificate for 127.0.0.1 (``cert_file``), STARTTLS
+        # on ``port`` and implicit TLS on ``tls_port``.
+        self.tls = tls
+        self.tls_port = free_port() if tls else 0
+        self.cert_file = self.root / "cert.pem"
 
     def _mail_owner(self) -> tuple[int, int, str]:
         if os.geteuid() != 0:
@@ -116,9 +122,24 @@ class Dovecot:
         os.chown(self.root / "mail", uid, gid)
         lines = [f"{u}:{{PLAIN}}{p}::::::" for u, p in self._users.items()]
         (self.root / "passwd").write_text("\n".join(lines) + "\n" if lines else "")
+        ssl = "ssl = no"
+        if self.tls:
+            self._certificate()
+            ssl = (
+                f"ssl = yes\nssl_cert = <{self.cert_file}\nssl_key = <{self.root}/key.pem\n"
+                f"ssl_dh = <{self.root}/dh.pem"
+            )
         config = self.root / "dovecot.conf"
         config.write_text(
-            CONFIG.format(root=self.root, port=self.port, uid=uid, gid=gid, identity=identity)
+            CONFIG.format(
+                root=self.root,
+                port=self.port,
+                tls_port=self.tls_port,
+                uid=uid,
+                gid=gid,
+                identity=identity,
+                ssl=ssl,
+            )
             + self._extra
             + "\n"
         )
@@ -141,6 +162,21 @@ class Dovecot:
             time.sleep(0.05)
         self.stop()
         raise RuntimeError("dovecot did not answer within 15 s")
+
+    def _certificate(self) -> None:
+        if self.cert_file.exists():
+            return
+        openssl = shutil.which("openssl") or "openssl"
+        subprocess.run(  # noqa: S603 - a fixed binary, our own arguments
+            [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-keyout", str(self.root / "key.pem"), "-out", str(self.cert_file),
+             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        subprocess.run(  # noqa: S603
+            [openssl, "dhparam", "-dsaparam", "-out", str(self.root / "dh.pem"), "2048"],
+            check=True, capture_output=True,
+        )  # fmt: skip
 
     def add_user(self, name: str, password: str) -> None:
         self._users[name] = password

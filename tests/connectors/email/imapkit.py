@@ -23,9 +23,8 @@ FAST = PollerOptions(
 
 
 async def imap_line(hub: Hub, dovecot: Dovecot, user: tuple[str, str], **settings: Any) -> Line:
-    line = await email_line(
-        hub, imap_port=dovecot.port, login=user[0], **{k: str(v) for k, v in settings.items()}
-    )
+    values = {"imap_port": dovecot.port, "login": user[0], **settings}
+    line = await email_line(hub, **values)
     creds = {**line.credentials, "password": SecretStr(user[1])}
     return await hub.lines.replace(line.model_copy(update={"credentials": creds}))
 

@@ -9,6 +9,8 @@ import os
 import zipfile
 from email.message import EmailMessage
 
+import pytest
+
 from inbox.devfakes.dovecot import Dovecot
 from inbox.store.mail import MongoMailboxStates
 from inbox.wiring import Hub
@@ -254,4 +256,36 @@ async def test_a_silent_server_never_hangs_the_poller(hub: Hub) -> None:
     finally:
         server.close()
         await server.wait_closed()
+    assert one.imported == 0
+
+
+@pytest.mark.parametrize("mode", ["starttls", "implicit"])
+async def test_tls_modes_against_dovecot(hub: Hub, mode: str) -> None:
+    with Dovecot(tls=True) as server:
+        user = ("tls", "tls-pass")
+        server.add_user(*user)
+        port = server.port if mode == "starttls" else server.tls_port
+        line = await imap_line(hub, server, user, imap_tls=mode, imap_port=port,
+                               tls_ca_file=str(server.cert_file))  # fmt: skip
+        append(server, user, *_mails(2))
+        one = poller(hub, line)
+        await run_until([one], lambda: one.imported == 2, within_s=30)
+    assert await count(hub, "messages") == 2
+
+
+async def test_tls_refuses_a_certificate_it_does_not_trust(hub: Hub) -> None:
+    with Dovecot(tls=True) as server:
+        user = ("tls", "tls-pass")
+        server.add_user(*user)
+        line = await imap_line(hub, server, user, imap_tls="starttls")  # system CAs only
+        append(server, user, *_mails(1))
+        one = poller(hub, line, reconnect_max_s=0.2)
+        attempts: list[int] = []
+
+        async def failed_twice() -> bool:
+            doc = await hub.db["mailboxes"].find_one({"_id": line.id})
+            attempts.append(1)
+            return len(attempts) > 40 and (doc is None or not doc.get("uidvalidity"))
+
+        await run_until([one], failed_twice, within_s=30)
     assert one.imported == 0
