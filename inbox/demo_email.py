@@ -143,7 +143,10 @@ def email_demo(app: web.Application) -> None:
     """Add the demo mailbox to the demo app's lifetime."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        async with demo_mailbox(app[HUB]) as box:
+        hub: Hub = app[HUB]
+        async with demo_mailbox(hub) as box:
+            if hub.mailboxes is not None:  # the demo runs the worker in this process
+                await hub.mailboxes.reconcile()  # read the new mailbox now, not in 30 s
             where = (
                 f"IMAP 127.0.0.1:{box.dovecot.port} (user customer / {PASSWORD}) for replies"
                 if box.dovecot
