@@ -6,7 +6,7 @@ import structlog
 
 from connectors.email.config import EmailLineConfig
 from connectors.email.errors import EmailConfigError
-from connectors.email.imap import append_copy
+from connectors.email.imapwire import append_copy
 from connectors.email.send import build_reply, smtp_send
 from inbox.domain.clock import Clock, SystemClock
 from inbox.domain.errors import DeliveryError, ValidationFailed
