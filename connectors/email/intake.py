@@ -13,7 +13,7 @@ import structlog
 
 from connectors.email.config import EmailLineConfig
 from connectors.email.mime import Limits
-from connectors.email.parse import MailContext, parse_mail, to_event
+from connectors.email.parse import MailContext, fallback_event, parse_mail, to_event
 from inbox.domain.inbound import Ignored, InboundEvent, InboundMessage
 from inbox.domain.models import Line
 from inbox.domain.ports import FileStore, MessageRepository
@@ -44,9 +44,12 @@ class MailIntake:
         """Ingest one mail; returns the event it became (for logs and tests)."""
         try:
             event = await self._event(line, config, raw)
-        except Exception:  # a parser bug must not stop the mailbox: log and move on
+        except Exception:  # a parser bug must not stop the mailbox, nor lose the mail
             log.exception("mail_parse_crashed", line_id=line.id, size=len(raw))
-            event = Ignored(reason="could not be parsed", kind="parse_error")
+            try:
+                event = fallback_event(raw)
+            except Exception:
+                event = Ignored(reason="could not be parsed", kind="parse_error")
         await self._sink(line, (event,))
         return event
 

@@ -132,8 +132,9 @@ def _add_file(part: Message, out: Bodies, limits: Limits, total: int) -> int:
     note = None
     data: bytes | None = None
     if len(out.files) >= limits.max_files:
-        note = f"more than {limits.max_files} files: not kept"
-    elif estimate > limits.max_attachment_bytes:
+        out.truncated = True  # more files than the limit: the rest are not listed
+        return 0
+    if estimate > limits.max_attachment_bytes:
         note = f"larger than {limits.max_attachment_bytes // (1024 * 1024)} MB: not kept"
     else:
         data = _payload(part)

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from email import errors, policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
-from email.utils import getaddresses
+from email.utils import getaddresses, parseaddr
 
 from connectors.email.charset import fix_header
 from connectors.email.guards import Verdict, classify
@@ -55,6 +55,8 @@ _BROKEN_MULTIPART = (
 )
 _ANGLE_ADDRESS = re.compile(r"<([^<>\s@]+@[^<>\s@]+)>")
 MAX_KEY = 250  # external ids are at most 256 characters
+MAX_TEXT = 65_536  # the visible text, as for every channel (the rest stays in ``quoted``)
+MAX_HTML = 2_000_000
 
 
 @dataclass(slots=True)
@@ -288,9 +290,12 @@ def _message(
     )
     automatic = parsed.verdict.reason if parsed.verdict.kind in ("list", "auto") else None
     subject = parsed.subject or None
+    if len(visible) > MAX_TEXT:
+        visible, cut = visible[:MAX_TEXT], visible[MAX_TEXT:] + "\n\n" + cut
+    html = clean.html if clean and clean.html and len(clean.html) <= MAX_HTML else None
     return InboundMessage(
         external_id=parsed.key,
-        external_user_id=parsed.from_address or "",
+        external_user_id=external_key(parsed.from_address or ""),
         user_name=parsed.from_name,
         email=parsed.from_address,
         text=visible or None,
@@ -304,7 +309,7 @@ def _message(
             references=tuple(external_key(r) for r in parsed.references[-20:]),
             to=parsed.to,
             cc=parsed.cc,
-            html=clean.html if clean and clean.html else None,
+            html=html,
             remote_images=bool(clean and clean.remote_images),
             quoted=cut[:200_000] or None,
             automatic=automatic,
@@ -315,4 +320,28 @@ def _message(
             subject_key=subject_key(subject),
             thread_key=parsed.key,
         ),
+    )
+
+
+UNREADABLE = "[The hub could not read this mail; its sender and subject are kept.]"
+
+
+def fallback_event(raw: bytes) -> InboundEvent:
+    """A mail that broke the parser: its sender and subject with a note, never lost."""
+    head = raw[:65_536].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    msg = email.message_from_bytes(head, policy=policy.compat32)
+    sender = parseaddr(fix_header(str(msg.get("From", "") or "")))[1].strip().lower()
+    if "@" not in sender:
+        return Ignored(reason="could not be parsed, no sender", kind="parse_error")
+    mid = bare_id(fix_header(str(msg.get("Message-ID", "") or "")))
+    key = external_key(mid) if mid else raw_key(raw)
+    subject = " ".join(fix_header(str(msg.get("Subject", "") or "")).split())[:998] or None
+    return InboundMessage(
+        external_id=key,
+        external_user_id=external_key(sender[:320]),
+        email=sender[:320],
+        text=UNREADABLE,
+        subject=subject,
+        mail=MailDetails(message_id=mid, subject=subject),
+        thread=ThreadHints(thread_key=key, subject_key=subject_key(subject)),
     )

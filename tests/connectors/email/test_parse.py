@@ -8,7 +8,7 @@ import pytest
 
 from connectors.email.charset import decode_bytes
 from connectors.email.mime import Limits
-from connectors.email.parse import MailContext, parse_mail, to_event
+from connectors.email.parse import MailContext, fallback_event, parse_mail, to_event
 from connectors.email.quotes import split_reply
 from connectors.email.threads import make_message_id, read_token, reply_subject, subject_key
 from inbox.domain.inbound import Ignored, InboundMessage, StatusUpdate
@@ -189,3 +189,37 @@ def test_cyrillic_charsets_and_mislabels(data: bytes, label: str | None) -> None
         "Привіт, як справи у вас сьогодні?",
         "Привет, как дела у тебя сегодня?",
     )
+
+
+def test_a_mail_that_breaks_the_parser_keeps_its_sender_and_subject() -> None:
+    raw = b"From: Ann <ann@example.com>\r\nSubject: Help\r\nMessage-ID: <x1@example.com>\r\n\r\n?"
+    event = fallback_event(raw)
+    assert isinstance(event, InboundMessage)
+    assert (event.external_id, event.email, event.subject) == (
+        "x1@example.com",
+        "ann@example.com",
+        "Help",
+    )
+    assert isinstance(fallback_event(b"\xff\xfe not a mail"), Ignored)
+
+
+def test_bounds_hold_for_huge_text_and_many_files() -> None:
+    body = "word " * 40_000
+    raw = f"From: a@example.com\r\nMessage-ID: <big@example.com>\r\n\r\n{body}".encode()
+    event = to_event(parse_mail(raw), CTX)
+    assert isinstance(event, InboundMessage)
+    assert event.text is not None
+    assert len(event.text) == 65_536
+    assert event.mail is not None
+    assert event.mail.quoted is not None
+    parts = "".join(
+        f'--b\r\nContent-Type: application/octet-stream; name="f{i}.bin"\r\n\r\nx\r\n'
+        for i in range(100)
+    )
+    many = (
+        "From: a@example.com\r\nMessage-ID: <many@example.com>\r\nContent-Type: multipart/mixed; "
+        f'boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee\r\n{parts}--b--\r\n'
+    ).encode()
+    event = to_event(parse_mail(many), CTX)
+    assert isinstance(event, InboundMessage)
+    assert len(event.attachments) == 20
