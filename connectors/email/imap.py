@@ -237,6 +237,11 @@ class MailboxPoller:
         done = 0
         for i in range(0, len(uids), self._o.fetch_batch):
             batch = uids[i : i + self._o.fetch_batch]
+            # A long import renews the lease batch by batch, so it never lapses mid-sync.
+            if not await self._states.acquire(
+                self.line.id, self._owner, self._clock.now(), self._o.lease_s
+            ):
+                raise LeaseLost("lease lost while importing")
             for uid, raw in await self._fetch(client, batch):
                 await self._intake.take(self.line, config, raw)
                 if not await self._states.advance(
