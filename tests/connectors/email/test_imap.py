@@ -7,6 +7,7 @@ import contextlib
 import io
 import os
 import zipfile
+from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
@@ -289,3 +290,27 @@ async def test_tls_refuses_a_certificate_it_does_not_trust(hub: Hub) -> None:
 
         await run_until([one], failed_twice, within_s=30)
     assert one.imported == 0
+
+
+async def test_a_crashed_workers_lease_is_taken_over_only_once_it_lapses(
+    hub: Hub, dovecot: Dovecot, mailbox_user: User
+) -> None:
+    line = await imap_line(hub, dovecot, mailbox_user)
+    append(dovecot, mailbox_user, *_mails(3))
+    now = hub.clock.now()
+    held = {"owner": "crashed-worker", "lease_until": now + timedelta(hours=1)}
+    await hub.db["mailboxes"].insert_one({"_id": line.id, **held})
+    waiting = poller(hub, line, owner="b", lease_s=0.3)
+    rounds: list[int] = []
+
+    def some_rounds() -> bool:
+        rounds.append(1)
+        return len(rounds) > 20  # about a second of polling the lease
+
+    await run_until([waiting], some_rounds)
+    assert waiting.imported == 0
+    lapsed = {"lease_until": now - timedelta(seconds=1)}
+    await hub.db["mailboxes"].update_one({"_id": line.id}, {"$set": lapsed})
+    taker = poller(hub, line, owner="b")
+    await run_until([taker], lambda: taker.imported == 3)
+    assert await count(hub, "messages") == 3
