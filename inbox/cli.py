@@ -60,6 +60,23 @@ def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
 # ------------------------------------------------------------------ commands on the database
 
 
+EMAIL_SETTINGS = (
+    "imap_host",
+    "imap_port",
+    "imap_tls",
+    "smtp_host",
+    "smtp_port",
+    "smtp_tls",
+    "login",
+    "smtp_login",
+    "mailbox",
+    "address",
+    "from_name",
+    "sent_folder",
+    "backlog",
+)
+
+
 def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in values or []:
@@ -111,6 +128,13 @@ async def cmd_line_add(hub: Hub, args: argparse.Namespace) -> None:
         settings["api_base"] = args.api_base
     if args.kind == ChannelKind.INSTAGRAM.value:
         _instagram_options(args, credentials, settings)
+    for name in EMAIL_SETTINGS:  # email lines (issue 13): IMAP/SMTP servers and the address
+        value = getattr(args, name, None)
+        if value is not None:
+            settings[name] = value
+    for name in ("password", "smtp_password"):
+        if getattr(args, name, None):
+            credentials[name] = getattr(args, name)
     fields: dict[str, Any] = {"timezone": args.timezone}
     if args.welcome_text:
         fields["welcome_text"] = args.welcome_text
@@ -253,6 +277,22 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--set", action="append", metavar="KEY=VALUE", help="a line setting")
     add.add_argument("--credential", action="append", metavar="KEY=VALUE", help="a secret")
     add.add_argument("--show-secret", action="store_true", help="print the signing secret")
+    mail = add.add_argument_group("email lines")
+    mail.add_argument("--imap-host")
+    mail.add_argument("--imap-port", type=int)
+    mail.add_argument("--imap-tls", choices=["implicit", "starttls", "none"])
+    mail.add_argument("--smtp-host")
+    mail.add_argument("--smtp-port", type=int)
+    mail.add_argument("--smtp-tls", choices=["implicit", "starttls", "none"], help="none: loopback")
+    mail.add_argument("--login", help="IMAP login (and SMTP unless --smtp-login)")
+    mail.add_argument("--password", help="IMAP password (stored as a secret)")
+    mail.add_argument("--smtp-login")
+    mail.add_argument("--smtp-password", help="SMTP password when it differs (a secret)")
+    mail.add_argument("--mailbox", help="IMAP folder to read (default INBOX)")
+    mail.add_argument("--address", help="the address the line answers as")
+    mail.add_argument("--from-name", help="display name of replies")
+    mail.add_argument("--sent-folder", help="append a copy of each reply to this folder")
+    mail.add_argument("--backlog", type=int, help="newest mails imported at first connect")
     add.add_argument("--json", action="store_true")
     add.set_defaults(func=_with_hub(cmd_line_add))
     ls = line_sub.add_parser("list", help="list lines", description="list lines")

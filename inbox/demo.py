@@ -19,6 +19,7 @@ from aiohttp import web
 
 from connectors.api.config import ApiLineConfig, signed_headers
 from inbox.demo_channels import channel_fakes
+from inbox.demo_email import email_demo
 from inbox.domain.models import ChannelKind, CrmCreate, CrmRules, Line, Operator, Role
 from inbox.main import run_web, watch_embedded, worker_in_app
 from inbox.runtime import resolved
@@ -107,6 +108,7 @@ def run_demo(settings: Settings, *, host: str | None = None, port: int | None = 
 
         app.cleanup_ctx.append(seed_ctx)
         channel_fakes(app, base_url)  # Telegram and Viber through local fakes
+        email_demo(app)  # a local mailbox: Dovecot + an SMTP sink (or the sink alone)
         run_web(app, bind_host, bind_port, died, ready)
     return 0
 

@@ -21,6 +21,7 @@ class WorkerSettings(BaseModel):
     outbound_interval_s: float = Field(default=2.0, gt=0)
     heal_interval_s: float = Field(default=15.0, gt=0)
     heal_after_s: float = Field(default=30.0, ge=0)
+    mailboxes_interval_s: float = Field(default=30.0, gt=0)  # email lines -> IMAP pollers
 
 
 class Bitrix24Settings(BaseModel):
@@ -86,6 +87,23 @@ class UiSettings(BaseModel):
     events_maxlen: int = Field(default=10_000, gt=0)
     ws_heartbeat_s: float = Field(default=25.0, gt=0)
     snooze_check_s: float = Field(default=30.0, gt=0)
+
+
+class EmailSettings(BaseModel):
+    """Email lines (issue 13): the worker's IMAP connections, parsing limits, threading."""
+
+    idle_renew_s: float = Field(default=20 * 60, gt=0)  # RFC 2177: re-issue IDLE before 29 min
+    noop_s: float = Field(default=120.0, gt=0)  # heartbeat on an idle connection
+    poll_s: float = Field(default=60.0, gt=0)  # without IDLE: poll this often
+    call_timeout_s: float = Field(default=60.0, gt=0)  # every IMAP call, IDLE included
+    reconnect_max_s: float = Field(default=300.0, gt=0)  # backoff cap between reconnects
+    lease_s: float = Field(default=90.0, gt=0)  # one worker per mailbox; renewed by the holder
+    backlog: int = Field(default=200, ge=0)  # newest mails imported at first connect
+    fetch_batch: int = Field(default=50, ge=1, le=1000)
+    max_mail_bytes: int = Field(default=40 * 1024 * 1024, gt=0)  # larger: headers only
+    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_total_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    subject_window_s: float = Field(default=14 * 24 * 3600, ge=0)  # subject-only threading
 
 
 class Settings(BaseSettings):
@@ -161,6 +179,7 @@ class Settings(BaseSettings):
     crm: CrmSettings = CrmSettings()
     routing: RoutingSettings = RoutingSettings()
     ui: UiSettings = UiSettings()
+    email: EmailSettings = EmailSettings()
 
     @field_validator("probes_allowed_from")
     @classmethod

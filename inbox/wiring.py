@@ -18,6 +18,11 @@ import structlog
 from redis.asyncio import Redis
 
 from connectors.api import ApiConnector
+from connectors.email import EmailConnector
+from connectors.email.imap import MailboxPoller, PollerOptions
+from connectors.email.intake import MailIntake
+from connectors.email.mime import Limits
+from connectors.email.pollers import EmailPollers, worker_identity
 from connectors.instagram import InstagramConnector
 from connectors.safefetch import FetchPolicy, SafeFetcher, policy_from
 from connectors.telegram import TelegramConnector
@@ -26,13 +31,23 @@ from crm_sync.bitrix24 import Bitrix24Client, Bitrix24Config, Bitrix24Crm
 from crm_sync.side import CrmSide, CrmStores, OutboxOptions, build_crm_side
 from inbox.domain.clock import Clock, SystemClock
 from inbox.domain.errors import NotFound
-from inbox.domain.models import ChannelKind
-from inbox.domain.ports import Connector, CredentialStore, CrmView, ExternalCrm, FileStore, Router
+from inbox.domain.inbound import InboundEvent
+from inbox.domain.models import ChannelKind, Line
+from inbox.domain.ports import (
+    Connector,
+    CredentialStore,
+    CrmView,
+    ExternalCrm,
+    FileStore,
+    MessageRepository,
+    Router,
+)
 from inbox.security import PasswordChecker, session_secret
 from inbox.services.files import AttachmentFetcher
 from inbox.services.ingest import Ingest
 from inbox.services.line_rules import LineRules
 from inbox.services.lines import LineAdmin
+from inbox.services.mail_threads import MailThreader
 from inbox.services.outbound import Replier, Sender
 from inbox.services.profiles import ProfileHook
 from inbox.services.rejections import WebhookRejections
@@ -54,6 +69,7 @@ from inbox.store.events import RedisEventPublisher
 from inbox.store.files import GridFsFileStore
 from inbox.store.inbox import MongoInboxQueries
 from inbox.store.lines import MongoLineRepository
+from inbox.store.mail import MongoMailboxStates, MongoMailThreads
 from inbox.store.message_marks import MongoMessageMarks
 from inbox.store.messages import MongoMessageRepository
 from inbox.store.mongo import Database, check_server, ensure_indexes, make_client
@@ -105,6 +121,7 @@ def build_connectors(
     files: FileStore | None = None,
     media: FetchPolicy | None = None,
     clock: Clock | None = None,
+    messages: MessageRepository | None = None,
 ) -> Connectors:
     """Every channel the hub speaks. Adding a channel is one line here."""
     return Connectors(
@@ -113,6 +130,7 @@ def build_connectors(
             TelegramConnector(files),
             ViberConnector(session, SafeFetcher(media)),
             InstagramConnector(session, clock),
+            EmailConnector(files, messages),
         ]
     )
 
@@ -208,6 +226,7 @@ class Hub:
     rejections: WebhookRejections
     passwords: PasswordChecker
     routing: RedisRouter | None = None  # the concrete router, for its worker jobs and tools
+    mailboxes: EmailPollers | None = None  # IMAP pollers, started by the worker's job only
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def line_admin(self) -> LineAdmin:
@@ -245,6 +264,52 @@ class Hub:
         return status
 
 
+def mail_intake(hub: Hub, pollers: EmailPollers | None = None) -> MailIntake:
+    """Raw mail to the hub's ingest (what each mailbox poller feeds)."""
+    es = hub.settings.email
+
+    async def sink(line: Line, events: Sequence[InboundEvent]) -> None:
+        await hub.ingest.follow_up(await hub.ingest.persist(line, events))
+
+    return MailIntake(
+        files=hub.files,
+        messages=hub.messages,
+        sink=sink,
+        limits=Limits(
+            max_attachment_bytes=es.max_attachment_bytes, max_total_bytes=es.max_total_bytes
+        ),
+        hub_addresses=pollers.addresses if pollers is not None else None,
+    )
+
+
+def build_mailboxes(hub: Hub) -> EmailPollers:
+    """One IMAP poller per email line, for the worker (the web process never starts them)."""
+    es = hub.settings.email
+    states = MongoMailboxStates(hub.db)
+    owner = worker_identity()
+    options = PollerOptions(
+        idle_renew_s=es.idle_renew_s,
+        noop_s=es.noop_s,
+        poll_s=es.poll_s,
+        call_timeout_s=es.call_timeout_s,
+        reconnect_max_s=es.reconnect_max_s,
+        lease_s=es.lease_s,
+        backlog=es.backlog,
+        fetch_batch=es.fetch_batch,
+        max_mail_bytes=es.max_mail_bytes,
+    )
+    holder: list[MailIntake] = []
+
+    def make(line: Line) -> MailboxPoller:
+        return MailboxPoller(
+            line, intake=holder[0], states=states, clock=hub.clock, owner=owner, options=options
+        )
+
+    pollers = EmailPollers(hub.lines, make)
+    holder.append(mail_intake(hub, pollers))
+    return pollers
+
+
 @contextlib.asynccontextmanager
 async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Hub]:
     """Open every resource for one process, and close them all on exit."""
@@ -274,7 +339,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         publisher = RedisEventPublisher(redis, settings.redis_prefix, settings.ui.events_maxlen)
         files = GridFsFileStore(db)
         media = policy_from(settings.media_allow_networks, settings.media_max_bytes)
-        connectors = build_connectors(http, files, media, clock)
+        connectors = build_connectors(http, files, media, clock, messages)
         attachments = AttachmentFetcher(
             lines=lines,
             conversations=conversations,
@@ -340,6 +405,11 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
                 hooks=[router, crm_side.hook],  # the router first: assignment never waits on CRM
                 clock=clock,
                 marks=MongoMessageMarks(db),
+                mail=MailThreader(
+                    threads=MongoMailThreads(db),
+                    conversations=conversations,
+                    subject_window_s=settings.email.subject_window_s,
+                ),
             ),
             replier=Replier(
                 conversations=conversations, messages=messages, publisher=publisher, clock=clock
@@ -376,9 +446,11 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         hub.ingest.add_hook(
             ProfileHook(connectors=connectors, contacts=contacts, publisher=publisher, clock=clock)
         )
+        hub.mailboxes = build_mailboxes(hub)
         try:
             yield hub
         finally:
+            await hub.mailboxes.aclose()
             await hub.drain_background()
     finally:
         await connectors.aclose()

@@ -32,7 +32,7 @@ class Job:
 def hub_jobs(hub: Hub) -> list[Job]:
     """The worker's jobs; plugins' jobs are added in wiring."""
     ws = hub.settings.worker
-    return [
+    jobs = [
         Job("outbound_drain", ws.outbound_interval_s, hub.sender.drain),
         Job("ingest_heal", ws.heal_interval_s, lambda: hub.ingest.heal(ws.heal_after_s)),
         Job("crm_outbox", hub.settings.crm.outbox_interval_s, hub.crm_side.drainer.drain),
@@ -54,6 +54,9 @@ def hub_jobs(hub: Hub) -> list[Job]:
             ),
         ),
     ]
+    if hub.mailboxes is not None:  # one IMAP connection per email line (issue 13)
+        jobs.append(Job("email_mailboxes", ws.mailboxes_interval_s, hub.mailboxes.reconcile))
+    return jobs
 
 
 def _guarded(job: Job) -> Callable[[], Awaitable[None]]:

@@ -10,7 +10,23 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from inbox.domain import limits
-from inbox.domain.models import Attachment, DeliveryStatus, Model
+from inbox.domain.models import Attachment, DeliveryStatus, MailDetails, Model
+
+
+class ThreadHints(Model):
+    """How an email finds its conversation (used in this order by the mail threader).
+
+    ``references``: In-Reply-To then References (newest first), matched against stored
+    Message-IDs; ``conversation_id``: from our own verified reply token; ``subject_key``:
+    the normalized subject, matched within a time window from the same sender (None for a
+    forward, which always starts a conversation); ``thread_key``: this mail's own key, the
+    root of a new conversation.
+    """
+
+    references: tuple[str, ...] = Field(default=(), max_length=64)
+    conversation_id: str | None = Field(default=None, max_length=64)
+    subject_key: str | None = Field(default=None, max_length=998)
+    thread_key: str = Field(min_length=1, max_length=998)
 
 
 class InboundMessage(Model):
@@ -42,6 +58,8 @@ class InboundMessage(Model):
     # never sent again, never twice beside the hub's own copy; the customer is
     # ``external_user_id``. An echo of a customer we never saw is ignored.
     echo: bool = False
+    mail: MailDetails | None = None  # email only: headers, sanitized HTML, quoted part
+    thread: ThreadHints | None = None  # email only: how to find its conversation
 
     def fit(self, channel: str) -> InboundMessage:
         """This message within the channel's own limits (text, caption, names)."""

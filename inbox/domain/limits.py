@@ -17,6 +17,8 @@ This module imports nothing of the project (models.py imports it).
 
 from __future__ import annotations
 
+import math
+
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -131,6 +133,22 @@ def _when(value: datetime | None) -> datetime | None:
     return at if EARLIEST <= at < LATEST else None
 
 
+def _degrees(limit: float) -> Callable[[Any], Any]:
+    """A coordinate on the globe, else unknown: a platform's sample with ``lat: 1234`` is
+    still a location message the customer sent, so the message is kept without it."""
+
+    def bound(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        try:
+            degrees = float(value)
+        except OverflowError:
+            return None
+        return degrees if math.isfinite(degrees) and -limit <= degrees <= limit else None
+
+    return bound
+
+
 def _first(limit: int) -> Callable[[Any], Any]:
     def bound(value: Any) -> Any:
         if isinstance(value, Sequence) and not isinstance(value, str | bytes):
@@ -159,8 +177,8 @@ Language = Annotated[str | None, BeforeValidator(_optional_text(LANGUAGE_MAX))]
 Phone = Annotated[str | None, BeforeValidator(_phone)]
 Size = Annotated[int | None, BeforeValidator(_size)]
 When = Annotated[datetime | None, AfterValidator(_when)]
-Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)] | None
-Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)] | None
+Latitude = Annotated[float | None, BeforeValidator(_degrees(90.0))]
+Longitude = Annotated[float | None, BeforeValidator(_degrees(180.0))]
 
 
 def bounded_tuple(limit: int) -> BeforeValidator:

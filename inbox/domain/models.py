@@ -278,6 +278,21 @@ class DeliveryFailure(Model):
     at: datetime
 
 
+class MailDetails(Model):
+    """What an email adds to a message: its headers for threading, and the parts the
+    conversation view leaves out (sanitized HTML, the quoted history and signature)."""
+
+    message_id: str | None = Field(default=None, max_length=998)
+    subject: str | None = Field(default=None, max_length=998)
+    references: tuple[str, ...] = Field(default=(), max_length=64)
+    to: tuple[str, ...] = Field(default=(), max_length=64)
+    cc: tuple[str, ...] = Field(default=(), max_length=64)
+    html: str | None = Field(default=None, max_length=2_000_000)  # sanitized, on demand
+    remote_images: bool = False  # the HTML had remote images, blocked until asked for
+    quoted: str | None = Field(default=None, max_length=200_000)  # cut from ``text``
+    automatic: str | None = Field(default=None, max_length=200)  # why: auto-replied, list...
+
+
 class MessageVersion(Model):
     """A previous text of an edited message."""
 
@@ -319,6 +334,7 @@ class Message(Model):
     # Outbound, but typed by a person in the platform's own app (an echo), not in the hub.
     sent_outside: bool = False
     quick_replies: tuple[str, ...] = ()  # choices offered with an outbound message
+    mail: MailDetails | None = None  # email lines only
 
 
 class Operator(Model):

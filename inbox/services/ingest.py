@@ -39,6 +39,7 @@ from inbox.domain.ports import (
     MessageMarks,
     MessageRepository,
 )
+from inbox.services.mail_threads import MailThreader
 from inbox.services.marks import Marks
 
 log = structlog.get_logger(__name__)
@@ -75,6 +76,7 @@ class Ingest:
         hooks: Sequence[IngestHook],
         clock: Clock,
         marks: MessageMarks | None = None,
+        mail: MailThreader | None = None,
     ) -> None:
         self._lines = lines
         self._contacts = contacts
@@ -94,6 +96,7 @@ class Ingest:
             if marks is not None
             else None
         )
+        self._mail = mail  # email threading (several conversations per customer)
 
     def add_hook(self, hook: IngestHook) -> None:
         self._hooks.append(hook)
@@ -122,6 +125,9 @@ class Ingest:
 
     async def _persist_message(self, line: Line, inbound: InboundMessage, out: Persisted) -> None:
         now = self._clock.now()
+        if inbound.mail is not None and inbound.mail.automatic:
+            await self._persist_automatic(line, inbound, out)
+            return
         existing = await self._messages.get_by_external(line.id, inbound.external_id)
         if existing is None:
             contact, new_contact = await self._contacts.identify(line, inbound, now)
@@ -133,9 +139,12 @@ class Ingest:
                 ),
                 None,
             )
-            thread = await self._conversations.thread(
-                line, contact, now, source=inbound.source or pending, subject=inbound.subject
-            )
+            if inbound.thread is not None and self._mail is not None:
+                thread = await self._mail.place(line, contact, inbound, now)
+            else:
+                thread = await self._conversations.thread(
+                    line, contact, now, source=inbound.source or pending, subject=inbound.subject
+                )
             message = Message(
                 conversation_id=thread.conversation.id,
                 line_id=line.id,
@@ -151,6 +160,7 @@ class Ingest:
                 sent_at=inbound.sent_at,
                 edited_at=inbound.edited_at,
                 payload=inbound.payload,
+                mail=inbound.mail,
             )
             try:
                 stored, inserted = await self._messages.insert(message)
@@ -210,6 +220,48 @@ class Ingest:
                 await self._contacts.discard_if_unused(contact_id)
         except Exception:  # the store is failing anyway: the platform's retry reuses them
             log.exception("ingest_undo_failed", conversation_id=conversation_id)
+
+    async def _persist_automatic(self, line: Line, inbound: InboundMessage, out: Persisted) -> None:
+        """An auto-reply or list mail: kept in the conversation it threads into, never
+        opening, reopening or routing one, never unread, never answered."""
+        now = self._clock.now()
+        if await self._messages.get_by_external(line.id, inbound.external_id) is not None:
+            out.duplicates += 1
+            return
+        contact = await self._contacts.find_by_identity(line.id, inbound.external_user_id)
+        conversation = None
+        if contact is not None and inbound.thread is not None and self._mail is not None:
+            conversation = await self._mail.find(line, contact, inbound.thread, now)
+        if contact is None or conversation is None:
+            out.ignored += 1
+            log.info(
+                "mail_automatic_not_threaded",
+                line_id=line.id,
+                reason=inbound.mail.automatic if inbound.mail else None,
+            )
+            return
+        message = Message(
+            conversation_id=conversation.id,
+            line_id=line.id,
+            channel=line.kind,
+            direction=Direction.IN,
+            sender_id=contact.id,
+            text=inbound.text,
+            attachments=inbound.attachments,
+            external_id=inbound.external_id,
+            reply_to_external_id=inbound.reply_to_external_id,
+            status=DeliveryStatus.RECEIVED,
+            created_at=now,
+            sent_at=inbound.sent_at,
+            mail=inbound.mail,
+        )
+        stored, inserted = await self._messages.insert(message)
+        if inserted:
+            await self._messages.mark_hooks_done(stored.id)  # no router, CRM or bot for it
+            out.events.append(message_event("message.created", stored, conversation, now))
+            log.info("mail_automatic_stored", line_id=line.id, conversation_id=conversation.id)
+        else:
+            out.duplicates += 1
 
     async def _on_duplicate(
         self, line: Line, inbound: InboundMessage, existing: Message, out: Persisted

@@ -79,6 +79,9 @@ class LineAdmin:
             }
         )
         line = await self._check(line)
+        validate = getattr(connector, "validate", None)
+        if validate is not None:  # e.g. email: a clear error now, not at the first mail
+            validate(line)
         if not public_url:
             return await self._lines.add(line)
         # Stored first: a platform may call the webhook while we register it (Viber sends

@@ -10,7 +10,7 @@ import structlog
 from bson.errors import InvalidDocument
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DocumentTooLarge, PyMongoError, WriteError
+from pymongo.errors import DocumentTooLarge, OperationFailure, PyMongoError, WriteError
 
 from inbox.domain.errors import PayloadRejected, StartupError
 
@@ -92,10 +92,11 @@ INDEXES: dict[str, list[IndexModel]] = {
         _ix([("attachments.file_id", ASCENDING)], "by_file_id"),
     ],
     "conversations": [
-        # At most one active (not resolved) conversation per customer and line.
+        # At most one active (not resolved) conversation per customer and line, and for
+        # email per mail thread (``thread_key``, absent on other channels); see store/mail.py.
         _ix(
-            [("line_id", ASCENDING), ("contact_id", ASCENDING)],
-            "uniq_active_per_contact_line",
+            [("line_id", ASCENDING), ("contact_id", ASCENDING), ("thread_key", ASCENDING)],
+            "uniq_active_per_contact_line_thread",
             unique=True,
             partialFilterExpression={"active": True},
         ),
@@ -211,6 +212,9 @@ async def ensure_indexes(db: Database, extra: dict[str, list[IndexModel]] | None
     wanted: dict[str, list[IndexModel]] = {k: list(v) for k, v in INDEXES.items()}
     for name, models in (extra or {}).items():
         wanted.setdefault(name, []).extend(models)
+    # Replaced by uniq_active_per_contact_line_thread (email threads, issue 13).
+    with contextlib.suppress(OperationFailure):
+        await db["conversations"].drop_index("uniq_active_per_contact_line")
     for collection, models in wanted.items():
         await db[collection].create_indexes(models)
     log.debug("indexes_ready", collections=sorted(wanted))

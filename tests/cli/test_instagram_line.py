@@ -44,7 +44,7 @@ async def test_line_add_instagram_subscribes_and_masks_secrets(
              "--api-base", fake.api_base, "--public-url", "https://inbox.example.test"],
             cli_env, tmp_path,
         )  # fmt: skip
-        assert code == 1
+        assert code == 2  # a value the platform refuses: exit 2, like any bad value
         assert err.strip().splitlines() == [
             "error: Instagram refused the subscription: Instagram rejected the access token "
             "(expired or revoked): an admin must renew it for this line (Invalid OAuth access "

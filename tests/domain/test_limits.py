@@ -63,9 +63,13 @@ def test_sizes_and_coordinates() -> None:
     for size in (2**53 + 1, 2**63, 2**64, -1, True, "x"):
         assert Attachment(kind=AttachmentKind.DOCUMENT, size=size).size is None
     assert Attachment(kind=AttachmentKind.DOCUMENT, size="123").size == 123
-    for lat in (91.0, float("inf"), float("nan")):
-        with pytest.raises(ValidationError):
-            Attachment(kind=AttachmentKind.LOCATION, latitude=lat, longitude=0.0)
+    # Off the globe is unknown, not a refusal: the customer's message is kept without it
+    # (Viber's own SDK sample sends lat 1234, lon 4312).
+    for lat in (91.0, 1234, -90.5, float("inf"), float("nan"), 10**400, True, "12"):
+        located = Attachment(kind=AttachmentKind.LOCATION, latitude=lat, longitude=4312)
+        assert (located.latitude, located.longitude) == (None, None)
+    at = Attachment(kind=AttachmentKind.LOCATION, latitude=50.45, longitude=-180)
+    assert (at.latitude, at.longitude) == (50.45, -180.0)
 
 
 def test_long_urls_and_mime_types_are_dropped_not_cut() -> None:

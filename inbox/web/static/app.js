@@ -23,7 +23,7 @@ function el(tag, props = {}, ...children) {
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value === true ? "" : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -232,6 +232,8 @@ function renderHead() {
   $("chat-status").className = `status ${c.status}`;
   $("chat-assignee").textContent = nameOf(c.assignee_id);
   showWindow();
+  $("chat-subject").textContent = c.subject || "";
+  $("chat-subject").hidden = !c.subject;
   $("act-claim").hidden = Boolean(c.assignee_id) || c.status === "resolved";
   $("act-resolve").hidden = c.status === "resolved";
   $("act-reopen").hidden = c.status === "open";
@@ -260,14 +262,52 @@ function attachmentNode(a) {
   return el("span", { class: "file" }, `📎 ${a.name || a.title || a.kind}`);
 }
 
+// Email: the sanitized HTML (server-side, nh3) shown on demand in a sandboxed frame that
+// runs no script; remote images stay off until the operator asks for them.
+function originalFrame(mail, remote) {
+  const doc = new DOMParser().parseFromString(mail.html, "text/html");
+  if (remote) {
+    for (const img of doc.querySelectorAll("img[data-remote-src]")) {
+      const src = img.getAttribute("data-remote-src");
+      if (/^https?:\/\//i.test(src)) img.setAttribute("src", src);
+    }
+  }
+  const csp = `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:${remote ? " https: http:" : ""}`;
+  const head = `<meta http-equiv="Content-Security-Policy" content="${csp}"><base target="_blank">`;
+  return el("iframe", { class: "original", sandbox: "allow-same-origin allow-popups allow-popups-to-escape-sandbox",
+    referrerpolicy: "no-referrer", srcdoc: `<!doctype html><html><head>${head}</head><body>${doc.body.innerHTML}</body></html>` });
+}
+
+function mailParts(m) {
+  const mail = m.mail;
+  if (!mail) return null;
+  const parts = [];
+  if (mail.automatic) parts.push(el("div", { class: "auto-label", title: mail.automatic }, t("automatic")));
+  if (mail.quoted) parts.push(el("details", { class: "quoted" }, el("summary", {}, t("quoted_text")), el("div", { class: "text" }, mail.quoted)));
+  if (mail.html) {
+    const box = el("div", { class: "original-box" });
+    const toggle = el("button", { class: "ghost small", type: "button", onclick: () => {
+      const open = !box.hasChildNodes();
+      toggle.textContent = t(open ? "hide_original" : "show_original");
+      if (!open) { box.replaceChildren(); return; }
+      const images = mail.remote_images ? el("button", { class: "ghost small", type: "button",
+        onclick: (e) => { e.target.remove(); box.querySelector("iframe").replaceWith(originalFrame(mail, true)); } }, t("load_images")) : null;
+      fill(box, images, originalFrame(mail, false));
+    } }, t("show_original"));
+    parts.push(toggle, box);
+  }
+  return parts;
+}
+
 function bubble(m) {
   // An unsent message keeps its text for audit: hidden until the operator asks for it.
   const body = m.deleted_at
     ? el("details", { class: "unsent" }, el("summary", {}, t("unsent")),
         m.text ? el("div", { class: "text" }, m.text) : null, m.attachments.map(attachmentNode))
-    : [m.text ? el("div", { class: "text" }, m.text) : null, m.attachments.map(attachmentNode)];
+    : [m.text ? el("div", { class: "text" }, m.text) : null, mailParts(m), m.attachments.map(attachmentNode)];
   const reactions = (m.reactions || []).map((r) => r.emoji).join(" ");
-  return el("div", { class: `msg ${m.direction}${m.deleted_at ? " deleted" : ""}`, dataset: { id: m.id } },
+  const classes = `msg ${m.direction}${m.deleted_at ? " deleted" : ""}${m.mail?.automatic ? " automatic" : ""}`;
+  return el("div", { class: classes, dataset: { id: m.id } },
     m.direction === "note" ? el("div", { class: "note-label" }, `${t("note")} · ${nameOf(m.sender_id)}`) : null,
     m.sent_outside ? el("div", { class: "note-label" }, t("sent_outside")) : null,
     body,

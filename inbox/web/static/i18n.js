@@ -29,6 +29,7 @@ export const STRINGS = {
     operators: "Operators", teams: "Teams", failed: "failed", sending: "sending",
     admin: "Admin", close: "Close", add: "Add", name: "Name", lines: "Lines",
     no_team: "No team", deactivate: "Deactivate", inactive: "inactive", team_of_line: "Queue team",
+    quoted_text: "Quoted text", show_original: "Show original", hide_original: "Hide original", load_images: "Load remote images", automatic: "automatic",
   },
   uk: {
     unsent: "Клієнт видалив повідомлення (показати)", sent_outside: "Надіслано із застосунку Instagram", days: "дн.",
@@ -59,6 +60,7 @@ export const STRINGS = {
     operators: "Оператори", teams: "Команди", failed: "не доставлено", sending: "надсилається",
     admin: "Адміністрування", close: "Закрити", add: "Додати", name: "Ім'я", lines: "Лінії",
     no_team: "Без команди", deactivate: "Вимкнути", inactive: "вимкнений", team_of_line: "Команда черги",
+    quoted_text: "Цитата", show_original: "Показати оригінал", hide_original: "Сховати оригінал", load_images: "Завантажити зображення", automatic: "автоматичне",
   },
   ru: {
     app_title: "Входящие", login: "Логин", password: "Пароль", sign_in: "Войти",
@@ -82,6 +84,7 @@ export const STRINGS = {
     operators: "Операторы", teams: "Команды", failed: "не доставлено", sending: "отправляется",
     admin: "Администрирование", close: "Закрыть", add: "Добавить", name: "Имя", lines: "Линии",
     no_team: "Без команды", deactivate: "Отключить", inactive: "отключён", team_of_line: "Команда очереди",
+    quoted_text: "Цитата", show_original: "Показать оригинал", hide_original: "Скрыть оригинал", load_images: "Загрузить изображения", automatic: "автоматическое",
   },
 };
 
