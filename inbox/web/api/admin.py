@@ -13,7 +13,6 @@ from aiohttp import web
 
 from inbox.domain.errors import Conflict, ValidationFailed
 from inbox.domain.models import BusinessHours, Operator, Role, RoutingRules, Team
-from inbox.security import hash_password
 from inbox.web.api.conversations import caller_scope
 from inbox.web.api.registry import ApiRoutes, no_content, read_body, respond
 from inbox.web.api.schemas import (
@@ -214,7 +213,8 @@ async def create_operator(request: web.Request) -> web.StreamResponse:
         await _team_exists(hub, team_id)
     fields = body.model_dump(exclude={"password"})
     operator = Operator(**fields, created_at=hub.clock.now())
-    await hub.operators.add(operator, hash_password(body.password.get_secret_value()))
+    password_hash = await hub.passwords.hash(body.password.get_secret_value())
+    await hub.operators.add(operator, password_hash)
     log.info("operator_created", new_operator_id=operator.id, role=operator.role.value)
     return respond(OperatorOut(operator=operator), status=201)
 
@@ -246,9 +246,8 @@ async def update_operator(request: web.Request) -> web.StreamResponse:
     updated = Operator.model_validate({**operator.model_dump(), **changes})
     await hub.operators.replace(updated)
     if body.password is not None:
-        await hub.operators.set_password_hash(
-            operator.id, hash_password(body.password.get_secret_value())
-        )
+        password_hash = await hub.passwords.hash(body.password.get_secret_value())
+        await hub.operators.set_password_hash(operator.id, password_hash)
     if body.password is not None or body.active is False:
         # Every other credential ends with it: sessions (but the one making the change)
         # and personal API tokens, which would otherwise outlive a leaked password.
