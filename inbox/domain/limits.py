@@ -18,7 +18,6 @@ This module imports nothing of the project (models.py imports it).
 from __future__ import annotations
 
 import math
-
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -145,23 +145,7 @@ class Ingest:
                 thread = await self._conversations.thread(
                     line, contact, now, source=inbound.source or pending, subject=inbound.subject
                 )
-            message = Message(
-                conversation_id=thread.conversation.id,
-                line_id=line.id,
-                channel=line.kind,
-                direction=Direction.IN,
-                sender_id=contact.id,
-                text=inbound.text,
-                attachments=inbound.attachments,
-                external_id=inbound.external_id,
-                reply_to_external_id=inbound.reply_to_external_id,
-                status=DeliveryStatus.RECEIVED,
-                created_at=now,
-                sent_at=inbound.sent_at,
-                edited_at=inbound.edited_at,
-                payload=inbound.payload,
-                mail=inbound.mail,
-            )
+            message = customer_message(line, inbound, thread.conversation.id, contact.id, now)
             try:
                 stored, inserted = await self._messages.insert(message)
             except Exception:
@@ -240,21 +224,7 @@ class Ingest:
                 reason=inbound.mail.automatic if inbound.mail else None,
             )
             return
-        message = Message(
-            conversation_id=conversation.id,
-            line_id=line.id,
-            channel=line.kind,
-            direction=Direction.IN,
-            sender_id=contact.id,
-            text=inbound.text,
-            attachments=inbound.attachments,
-            external_id=inbound.external_id,
-            reply_to_external_id=inbound.reply_to_external_id,
-            status=DeliveryStatus.RECEIVED,
-            created_at=now,
-            sent_at=inbound.sent_at,
-            mail=inbound.mail,
-        )
+        message = customer_message(line, inbound, conversation.id, contact.id, now)
         stored, inserted = await self._messages.insert(message)
         if inserted:
             await self._messages.mark_hooks_done(stored.id)  # no router, CRM or bot for it
@@ -372,3 +342,26 @@ class Ingest:
             await self._publisher.publish(event)
         except Exception:  # live updates are best effort; the data is already stored
             log.exception("event_publish_failed", event_type=event.type)
+
+
+def customer_message(
+    line: Line, inbound: InboundMessage, conversation_id: str, sender_id: str, now: datetime
+) -> Message:
+    """The stored form of a customer's message, before its insert."""
+    return Message(
+        conversation_id=conversation_id,
+        line_id=line.id,
+        channel=line.kind,
+        direction=Direction.IN,
+        sender_id=sender_id,
+        text=inbound.text,
+        attachments=inbound.attachments,
+        external_id=inbound.external_id,
+        reply_to_external_id=inbound.reply_to_external_id,
+        status=DeliveryStatus.RECEIVED,
+        created_at=now,
+        sent_at=inbound.sent_at,
+        edited_at=inbound.edited_at,
+        payload=inbound.payload,
+        mail=inbound.mail,
+    )

@@ -90,17 +90,7 @@ class MongoConversationRepository:
                 try:
                     result = await self._c.update_one(
                         {"_id": last["_id"], "status": ConversationStatus.RESOLVED.value},
-                        {
-                            "$set": {
-                                "status": ConversationStatus.OPEN.value,
-                                "active": True,
-                                "updated_at": now,
-                                "resolved_at": None,
-                                "needs_attention": False,
-                                "queued_at": now,
-                            },
-                            "$inc": {"reopen_count": 1},
-                        },
+                        reopen_update(now),
                     )
                 except DuplicateKeyError:
                     continue  # another process opened one meanwhile
@@ -327,3 +317,18 @@ class MongoConversationRepository:
         if doc is None or doc.get("resolved_at") is None:
             return None
         return doc["assignee_id"], doc["resolved_at"]
+
+
+def reopen_update(now: datetime) -> dict[str, Any]:
+    """The update that reopens a resolved conversation (guarded by its status)."""
+    return {
+        "$set": {
+            "status": ConversationStatus.OPEN.value,
+            "active": True,
+            "updated_at": now,
+            "resolved_at": None,
+            "needs_attention": False,
+            "queued_at": now,
+        },
+        "$inc": {"reopen_count": 1},
+    }

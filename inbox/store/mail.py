@@ -26,7 +26,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from inbox.domain.ids import new_id
 from inbox.domain.models import Contact, Conversation, ConversationStatus, Line
 from inbox.domain.ports import ThreadResult
-from inbox.store.conversations import conversation_doc, wake_if_snoozed
+from inbox.store.conversations import conversation_doc, reopen_update, wake_if_snoozed
 from inbox.store.docs import from_doc
 from inbox.store.mongo import Database
 
@@ -119,17 +119,7 @@ class MongoMailThreads:
             try:
                 result = await self._c.update_one(
                     {"_id": conversation.id, "status": ConversationStatus.RESOLVED.value},
-                    {
-                        "$set": {
-                            "status": ConversationStatus.OPEN.value,
-                            "active": True,
-                            "updated_at": now,
-                            "resolved_at": None,
-                            "needs_attention": False,
-                            "queued_at": now,
-                        },
-                        "$inc": {"reopen_count": 1},
-                    },
+                    reopen_update(now),
                 )
             except DuplicateKeyError:  # the same thread is active elsewhere: stay there
                 return ThreadResult(await self._get(conversation.id), False, False)
