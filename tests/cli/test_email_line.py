@@ -33,7 +33,7 @@ async def test_line_add_email_refuses_plaintext_to_a_remote_host(
 ) -> None:
     remote = ["--imap-host", "imap.example.com", "--imap-tls", "none", "--smtp-host", "localhost"]
     code, out, err = await inbox([*BASE, *remote, *ACCOUNT], cli_env, tmp_path)
-    assert code == 1
+    assert code == 2  # a refused value: exit 2
     assert err.strip() == (
         "error: imap_tls=none is allowed for loopback hosts only, not 'imap.example.com'"
     )
