@@ -276,6 +276,8 @@ def parse_entry(entry: Any, ctx: Context) -> list[InboundEvent]:
     if not isinstance(entry, dict):
         return [Ignored(reason="entry is not an object", kind="invalid")]
     account = as_str(entry.get("id"))
+    if not isinstance(account, str):
+        return [Ignored(reason="entry without an account id", kind="invalid")]
     if ctx.account_ids and account not in ctx.account_ids:
         # The dashboard's test events name account "0"; one app's webhook URL may also
         # receive another account's events: neither belongs on this line.

@@ -183,6 +183,8 @@ async def test_malformed_signed_bodies_are_acknowledged_and_recorded(
         {"object": "page", "entry": []},
         {"object": "instagram", "entry": []},
         {"object": "instagram", "entry": [None, 1, "x", {"id": None}]},
+        # Found by the fuzzer: an object or a list where the account id belongs.
+        {"object": "instagram", "entry": [{"id": {"x": 1}}, {"id": ["17841400000000001"]}]},
         {"object": "instagram", "entry": [{"id": "17841400000000001", "messaging": [
             {"sender": {"id": ["x"]}, "message": {"mid": "m"}},
             {"sender": {"id": "u"}, "message": {"mid": "m", "attachments": "no"}},
@@ -198,7 +200,7 @@ async def test_malformed_signed_bodies_are_acknowledged_and_recorded(
             {"field": "mentions", "value": {}},
         ]}]},
     ],
-    ids=["other_object", "empty", "junk_entries", "junk_items", "junk_changes"],
+    ids=["other_object", "empty", "junk_entries", "unhashable_ids", "junk_items", "junk_changes"],
 )  # fmt: skip
 async def test_unknown_or_broken_items_are_acknowledged(
     client: TestClient, hub: Hub, body: dict[str, object]
