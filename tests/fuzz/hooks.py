@@ -31,6 +31,7 @@ SEEDS = {
         "message_location",
         "message_picture",
     ],
+    "instagram": ["text", "image", "story_reply", "reaction", "unsend", "read", "comment", "batch"],
 }
 LOOPBACK_URL = "http://127.0.0.1:9/fz"  # nothing listens there: no fetch leaves the machine
 
@@ -103,6 +104,9 @@ def sign(kind: str, line: Any, body: bytes) -> dict[str, str | bytes]:
         return dict(signed_headers(line.secret("secret"), body, now=time.time(), scheme=scheme))
     if kind == "telegram":
         return {"X-Telegram-Bot-Api-Secret-Token": line.secret("secret")}
+    if kind == "instagram":
+        digest = hmac.new(line.secret("app_secret").encode(), body, hashlib.sha256).hexdigest()
+        return {"X-Hub-Signature-256": "sha256=" + digest}
     digest = hmac.new(line.secret("token").encode(), body, hashlib.sha256).hexdigest()
     return {"X-Viber-Content-Signature": digest}
 
@@ -111,6 +115,7 @@ HEADER = {
     "api": "X-Inbox-Signature",
     "telegram": "X-Telegram-Bot-Api-Secret-Token",
     "viber": "X-Viber-Content-Signature",
+    "instagram": "X-Hub-Signature-256",
 }
 
 
@@ -140,6 +145,9 @@ def forgeries(world: World, kind: str, body: bytes) -> list[tuple[str, dict[str,
         out.append(("signature of another body", sign(kind, target, body + b" ")))
     if kind == "telegram":
         out.append(("bot token as secret token", {HEADER[kind]: target.secret("token")}))
+    if kind == "instagram":
+        sha1 = hmac.new(target.secret("app_secret").encode(), body, hashlib.sha1).hexdigest()
+        out.append(("SHA-1 signature only", {"X-Hub-Signature": "sha1=" + sha1}))
     if kind == "viber":
         out.append(
             (
@@ -273,7 +281,7 @@ def catalogue(world: World, spots_per_category: int, stride: int = 1) -> Iterato
             "",
             "x" * 5000,
             "%00",
-            world.lines[f"{KINDS[(KINDS.index(kind) + 1) % 3]} signed"].id,
+            world.lines[f"{KINDS[(KINDS.index(kind) + 1) % len(KINDS)]} signed"].id,
         ]:
             yield Probe(
                 f"webhook {kind} forged",

@@ -19,6 +19,9 @@ from typing import Any
 from pydantic import SecretStr
 
 from connectors.api.config import ApiLineConfig, signed_headers
+from inbox.devfakes.instagram import ACCOUNT_ID as IG_ACCOUNT_ID
+from inbox.devfakes.instagram import APP_SECRET
+from inbox.devfakes.instagram import TOKEN as IG_TOKEN
 from inbox.domain.models import ChannelKind, Operator, Role, RoutingRules, RoutingStrategy, Team
 from inbox.security import hash_password
 from inbox.settings import Settings
@@ -29,9 +32,19 @@ from tests.helpers import api_body, make_line
 
 PASSWORD = "fuzz operator pass phrase"
 ROLES = ("admin", "manager", "operator")
-KINDS = ("api", "telegram", "viber")
+KINDS = ("api", "telegram", "viber", "instagram")
 OTHER_TG_TOKEN = "987654321:AAF-other-fuzz-token_value"
 OTHER_VIBER_TOKEN = "5553b6ac98765432-f02c5f12174805aa-eaec9cbb5448c5aa"
+OTHER_APP_SECRET = "fuzz-other-instagram-app-secret"
+
+
+def line_settings(kind: str) -> dict[str, Any]:
+    """Platform APIs at a closed loopback port: nothing leaves the machine."""
+    if kind == "api":
+        return {}
+    if kind == "instagram":  # the recorded fixtures' account, so events reach the parser
+        return {"api_base": "http://127.0.0.1:9/v23.0", "ig_id": IG_ACCOUNT_ID}
+    return {"api_base": "http://127.0.0.1:9"}
 
 
 @dataclass
@@ -89,6 +102,18 @@ async def seed(settings: Settings) -> World:
             "api": ({}, {}),
             "telegram": ({"token": TG_TOKEN}, {"token": OTHER_TG_TOKEN}),
             "viber": ({"token": VIBER_TOKEN}, {"token": OTHER_VIBER_TOKEN}),
+            "instagram": (
+                {
+                    "app_secret": APP_SECRET,
+                    "access_token": IG_TOKEN,
+                    "verify_token": "fz-signed-verify-token-0001",
+                },
+                {
+                    "app_secret": OTHER_APP_SECRET,
+                    "access_token": "fz-other-access-token-0001",
+                    "verify_token": "fz-forged-verify-token-0001",
+                },
+            ),
         }
         for kind in KINDS:
             for use, cred in zip(("signed", "forged"), creds[kind], strict=True):
@@ -97,7 +122,7 @@ async def seed(settings: Settings) -> World:
                     ChannelKind(kind),
                     name=f"{kind} {use}",
                     credentials=dict(cred),
-                    settings={"api_base": "http://127.0.0.1:9"} if kind != "api" else {},
+                    settings=line_settings(kind),
                     routing=routing,
                 )
                 world.lines[f"{kind} {use}"] = line
