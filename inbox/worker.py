@@ -16,6 +16,7 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from inbox.services import line_tokens
+from inbox.services.reports.refresh import REFRESH_INTERVAL_S
 from inbox.services.snooze import wake_snoozed
 from inbox.wiring import Hub
 
@@ -54,6 +55,7 @@ def hub_jobs(hub: Hub) -> list[Job]:
             ),
         ),
     ]
+    jobs.append(Job("report_metrics", REFRESH_INTERVAL_S, hub.metrics_refresher().refresh_changed))
     if hub.mailboxes is not None:  # one IMAP connection per email line (issue 13)
         jobs.append(Job("email_mailboxes", ws.mailboxes_interval_s, hub.mailboxes.reconcile))
     return jobs

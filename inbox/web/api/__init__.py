@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from inbox.web.api import admin, auth_api, canned, conversations, messages, ws
+from inbox.web.api import admin, auth_api, canned, conversations, messages, reports, ws
 from inbox.web.api.openapi import build_openapi
 from inbox.web.api.registry import ApiRoute, ApiRoutes
 from inbox.web.keys import HUB
@@ -20,6 +20,7 @@ MODULES: list[ApiRoutes] = [
     messages.api,
     canned.api,
     admin.api,
+    reports.api,
     ws.api,
     openapi_routes,
 ]

@@ -1,0 +1,31 @@
+"""What a report covers: the filter the managers' reports and their CSV share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class MetricsFilter:
+    """Conversations that started (first customer message) in ``[start, end)``, narrowed by
+    line, team, channel and operator; ``audience`` is the caller's scope filter over the
+    conversation fields ``team_id`` / ``assignee_id``."""
+
+    start: datetime
+    end: datetime
+    line_id: str | None = None
+    team_id: str | None = None
+    channel: str | None = None
+    operator_id: str | None = None
+    audience: dict[str, Any] = field(default_factory=dict)
+
+    def query(self) -> dict[str, Any]:
+        q: dict[str, Any] = {"started_at": {"$gte": self.start, "$lt": self.end}}
+        for name in ("line_id", "team_id", "channel"):
+            if getattr(self, name) is not None:
+                q[name] = getattr(self, name)
+        if self.operator_id is not None:
+            q["operator_ids"] = self.operator_id
+        return {"$and": [q, self.audience]} if self.audience else q
