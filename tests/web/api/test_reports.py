@@ -138,3 +138,19 @@ async def test_the_metrics_csv_equals_the_json_answer(
         for hours in ("calendar", "business")
     ]
     assert table[1:] == expected
+
+
+async def test_a_manager_reads_the_operators_and_teams_of_their_scope(
+    client: Client, hub: Hub
+) -> None:
+    world = await make_world(hub)
+    h = world.h(world.manager_a)
+    operators = await client.get("/api/v1/operators", headers=h)
+    assert operators.status == 200
+    ids = {o["id"] for o in (await operators.json())["items"]}
+    assert ids == {world.manager_a.id, world.op_a.id, world.op_a2.id}
+    teams = await (await client.get("/api/v1/teams", headers=h)).json()
+    assert [t["id"] for t in teams["items"]] == [world.team_a.id]
+    assert (await client.get("/api/v1/operators", headers=world.h(world.op_a))).status == 403
+    everyone = await (await client.get("/api/v1/operators", headers=world.h(world.admin))).json()
+    assert len(everyone["items"]) == 5
