@@ -42,6 +42,7 @@ from inbox.domain.ports import (
     MessageRepository,
     Router,
 )
+from inbox.reporting import Reporting, ensure_report_indexes
 from inbox.security import PasswordChecker, session_secret
 from inbox.services.files import AttachmentFetcher
 from inbox.services.ingest import Ingest
@@ -51,7 +52,6 @@ from inbox.services.mail_threads import MailThreader
 from inbox.services.outbound import Replier, Sender
 from inbox.services.profiles import ProfileHook
 from inbox.services.rejections import WebhookRejections
-from inbox.services.reports.refresh import MetricsRefresher
 from inbox.settings import Settings
 from inbox.store.canned import MongoCannedRepository
 from inbox.store.contacts import MongoContactRepository
@@ -78,8 +78,6 @@ from inbox.store.operators import MongoOperatorRepository, MongoTeamRepository
 from inbox.store.presence import MongoAccountOwners, MongoPresenceRepository
 from inbox.store.redis_client import make_redis
 from inbox.store.rejected import MongoRejectedWebhooks
-from inbox.store.report_queries import ReportQueries
-from inbox.store.reports import MongoMetricsStore
 from inbox.store.sessions import RedisLoginLimiter, RedisSessionStore
 from inbox.store.tokens import MongoTokenRepository
 from routing.router import Router as RedisRouter
@@ -241,13 +239,9 @@ class Hub:
             lines=self.lines, connectors=self.connectors, clock=self.clock, rules=rules
         )
 
-    def report_queries(self) -> ReportQueries:
-        """The managers' reports over precomputed per-conversation metrics."""
-        return ReportQueries(self.db)
-
-    def metrics_refresher(self) -> MetricsRefresher:
-        """Recomputes ``conversation_metrics`` (the worker's job; tests call it directly)."""
-        return MetricsRefresher(MongoMetricsStore(self.db), self.clock)
+    def reporting(self) -> Reporting:
+        """Managers' reports, their metrics refresh and the SLA monitor (issue 14)."""
+        return Reporting.of(self.db, self.publisher, self.clock)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         """Run work after the HTTP answer; kept referenced and awaited on shutdown."""
@@ -343,7 +337,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         db = mongo[settings.mongo_db]
         await check_server(db)
         await ensure_indexes(db)
-        await MongoMetricsStore(db).ensure_indexes()
+        await ensure_report_indexes(db)
         lines = MongoLineRepository(db)
         contacts = MongoContactRepository(db)
         conversations = MongoConversationRepository(db)

@@ -63,6 +63,11 @@ class Metrics:
     replies: Counter[str] = field(default_factory=Counter)
     missed: bool = False
     cycles: int = 0
+    # Where the clocks stand now (the SLA worker reads these): the customer waiting since
+    # (for a first response of the cycle or a next one), and the open cycle's start.
+    waiting_since: datetime | None = None
+    waiting_first: bool = False
+    open_since: datetime | None = None
 
 
 def _avg(values: list[float]) -> float | None:
@@ -173,6 +178,9 @@ def compute(facts: list[Fact], calendar: BusinessCalendar) -> Metrics:
             waiting_since = None
         elif f.kind is Kind.REOPENED and not open_now:
             reopen(f.at)
+    if open_now:
+        m.waiting_since, m.waiting_first = waiting_since, waiting_first
+        m.open_since = cycle_start
     if not open_now and last_resolved is not None:
         m.resolution_calendar_s = res_cal
         m.resolution_business_s = res_bus

@@ -68,5 +68,10 @@ def metrics_doc(conversation: dict[str, Any], m: Metrics, now: datetime) -> dict
         "operator_ids": sorted(operators),
         "lead_id": conversation.get("lead_id"),
         "deal_id": conversation.get("deal_id"),
+        "priority": conversation.get("priority", 0),
+        "open": conversation.get("status") != "resolved",
+        "waiting_since": m.waiting_since,
+        "waiting_first": m.waiting_first,
+        "cycle_started_at": m.open_since,
         "computed_at": now,
     }

@@ -130,7 +130,7 @@ async def _filter(request: web.Request) -> tuple[MetricsFilter, ReportQuery]:
 async def _metrics(request: web.Request) -> MetricsOut:
     flt, _ = await _filter(request)
     hub = request.app[HUB]
-    reports = hub.report_queries()
+    reports = hub.reporting().queries
     summary = await reports.summary(flt)
     names = {o.id: o.name for o in await hub.operators.list()}
     operators = [
@@ -154,7 +154,7 @@ def cell(value: Any) -> Any:
 async def _rows(request: web.Request) -> RowsOut:
     flt, query = await _filter(request)
     items = []
-    async for doc in request.app[HUB].report_queries().rows(flt, limit=query.limit):
+    async for doc in request.app[HUB].reporting().queries.rows(flt, limit=query.limit):
         doc["conversation_id"] = doc["_id"]
         items.append({c: cell(doc.get(c)) for c in ROW_COLUMNS})
     return RowsOut(columns=list(ROW_COLUMNS), items=items)

@@ -158,3 +158,16 @@ def test_business_hours_skip_the_weekend_in_kyiv() -> None:
     assert m.first_response is not None
     assert m.first_response.business_s == 45 * 60
     assert m.first_response.calendar_s == (monday - friday).total_seconds()
+
+
+def test_the_clocks_now_say_who_waits_since_when() -> None:
+    m = compute(build([customer(0), reply(60), customer(120), customer(130)], [], []), ALWAYS)
+    assert m.waiting_since == at(120)
+    assert not m.waiting_first
+    assert m.open_since == at(0)
+    fresh = compute(build([customer(5)], [], []), ALWAYS)
+    assert fresh.waiting_since == at(5)
+    assert fresh.waiting_first
+    done = compute(build([customer(0)], [], [status(10, "resolved")]), ALWAYS)
+    assert done.waiting_since is None
+    assert done.open_since is None

@@ -46,7 +46,7 @@ async def scenario(client: Client, hub: Hub, clock: FrozenClock, url: str) -> An
     # Team B's conversation: never in team A's manager's numbers.
     await customer_writes(client, hub, world.line_b, "b-1", user_id="u-9")
     clock.advance(60)
-    assert await hub.metrics_refresher().refresh_changed() == 4
+    assert await hub.reporting().refresher.refresh_changed() == 4
     period = {"since": start.isoformat(), "until": clock.now().isoformat()}
     return world, line, period
 

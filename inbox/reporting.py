@@ -1,0 +1,40 @@
+"""Composition of the managers' side (issue 14): report queries, the per-conversation
+metrics refresh and the SLA monitor, built over one database. Kept beside ``wiring`` so the
+hub gains one method and one start-up line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from inbox.domain.clock import Clock
+from inbox.domain.ports import EventPublisher
+from inbox.services.reports.refresh import MetricsRefresher
+from inbox.services.sla.monitor import SlaMonitor
+from inbox.store.mongo import Database
+from inbox.store.report_queries import ReportQueries
+from inbox.store.reports import MongoMetricsStore
+from inbox.store.sla import MongoSlaStore
+
+
+@dataclass(frozen=True)
+class Reporting:
+    queries: ReportQueries
+    refresher: MetricsRefresher
+    sla: MongoSlaStore
+    monitor: SlaMonitor
+
+    @classmethod
+    def of(cls, db: Database, publisher: EventPublisher, clock: Clock) -> Reporting:
+        refresher = MetricsRefresher(MongoMetricsStore(db), clock)
+        sla = MongoSlaStore(db)
+        return cls(
+            queries=ReportQueries(db),
+            refresher=refresher,
+            sla=sla,
+            monitor=SlaMonitor(sla, publisher, clock, refresher),
+        )
+
+
+async def ensure_report_indexes(db: Database) -> None:
+    await MongoMetricsStore(db).ensure_indexes()
+    await MongoSlaStore(db).ensure_indexes()

@@ -1,0 +1,90 @@
+"""SLA warnings and breaches with an injected clock: timing, one record each, a restart."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from inbox.domain.clock import FrozenClock
+from inbox.domain.models import BusinessHours, BusinessHoursWindow
+from inbox.services.reports.hours import BusinessCalendar
+from inbox.services.sla.policy import Level, SlaPolicy, clocks
+from inbox.wiring import Hub
+from tests.fakes import callback_sink
+from tests.helpers import make_line
+from tests.web.api.support import customer_writes
+
+Client = TestClient[web.Request, web.Application]
+
+
+async def sla_events(hub: Hub) -> list[str]:
+    entries = await hub.redis.xrange(hub.publisher.stream)
+    types = [json.loads(fields[b"e"])["type"] for _, fields in entries]
+    return [t for t in types if t.startswith("sla.")]
+
+
+async def test_warning_at_the_share_breach_at_the_target_each_once_across_restarts(
+    client: Client, hub: Hub, clock: FrozenClock
+) -> None:
+    line = await make_line(hub, name="Shop")
+    policy = SlaPolicy(line_id=line.id, first_response_s=600, business_hours=False)
+    await hub.reporting().sla.put_policy({"_id": policy.id, **policy.model_dump(exclude={"id"})})
+    conversation = await customer_writes(client, hub, line, "s-1")
+    monitor = hub.reporting().monitor
+    clock.advance(479)
+    assert await monitor.check() == 0
+    clock.advance(1)  # 80 % of 600 s
+    assert await monitor.check() == 1
+    assert await monitor.check() == 0
+    restarted = hub.reporting().monitor  # a new worker derives the same states
+    clock.advance(60)
+    assert await restarted.check() == 0
+    clock.advance(60)  # 600 s
+    assert await restarted.check() == 1
+    assert await sla_events(hub) == ["sla.warning", "sla.breach"]
+    recorded = await hub.reporting().sla.events(conversation)
+    assert [(e["metric"], e["level"]) for e in recorded] == [
+        ("first_response", "warning"),
+        ("first_response", "breach"),
+    ]
+    clock.advance(100)
+    row = await hub.reporting().sla.row(conversation)
+    assert row is not None
+    states = await monitor.states(row)
+    assert [(s.level, s.left_s) for s in states] == [(Level.BREACH, -100)]
+
+
+async def test_a_reply_stops_the_clock(client: Client, hub: Hub, clock: FrozenClock) -> None:
+    async with callback_sink() as sink:
+        line = await make_line(hub, name="Shop", settings={"callback_url": sink.url})
+        policy = SlaPolicy(line_id=line.id, first_response_s=600, business_hours=False)
+        await hub.reporting().sla.put_policy(
+            {"_id": policy.id, **policy.model_dump(exclude={"id"})}
+        )
+        conversation = await customer_writes(client, hub, line, "s-2")
+        clock.advance(300)
+        await hub.replier.reply(conversation, "op-1", "on it")
+        await hub.sender.drain()
+        clock.advance(3600)
+        assert await hub.reporting().monitor.check() == 0
+    assert await sla_events(hub) == []
+
+
+def test_business_hours_move_the_due_time_past_the_weekend() -> None:
+    kyiv = ZoneInfo("Europe/Kyiv")
+    windows = tuple(BusinessHoursWindow(weekday=d, start="09:00", end="18:00") for d in range(5))
+    calendar = BusinessCalendar.of(BusinessHours(windows=windows), "Europe/Kyiv")
+    policy = SlaPolicy(line_id="l", first_response_s=3600, warn_share=0.5)
+    friday = datetime(2026, 1, 9, 17, 30, tzinfo=kyiv)
+    row = {"open": True, "waiting_since": friday, "waiting_first": True}
+    monday_9 = datetime(2026, 1, 12, 9, 0, tzinfo=kyiv)
+    (state,) = clocks(row, policy, calendar, monday_9.astimezone(UTC))
+    assert state.level is Level.WARNING  # 30 of 60 open minutes passed
+    assert state.due_at == datetime(2026, 1, 12, 9, 30, tzinfo=kyiv)
+    assert state.left_s == 1800
+    (later,) = clocks(row, policy, calendar, (monday_9 + timedelta(minutes=31)).astimezone(UTC))
+    assert later.level is Level.BREACH
