@@ -5,12 +5,14 @@ hub gains one method and one start-up line."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from inbox.domain.clock import Clock
 from inbox.domain.ports import EventPublisher
 from inbox.services.reports.refresh import MetricsRefresher
 from inbox.services.sla.monitor import SlaMonitor
 from inbox.store.mongo import Database
+from inbox.store.report_gauges import gauge_snapshot
 from inbox.store.report_queries import ReportQueries
 from inbox.store.reports import MongoMetricsStore
 from inbox.store.sla import MongoSlaStore
@@ -22,6 +24,7 @@ class Reporting:
     refresher: MetricsRefresher
     sla: MongoSlaStore
     monitor: SlaMonitor
+    db: Database
 
     @classmethod
     def of(cls, db: Database, publisher: EventPublisher, clock: Clock) -> Reporting:
@@ -32,7 +35,12 @@ class Reporting:
             refresher=refresher,
             sla=sla,
             monitor=SlaMonitor(sla, publisher, clock, refresher),
+            db=db,
         )
+
+    async def gauges(self) -> dict[str, Any]:
+        """The figures ``/metrics`` exports (``inbox.web.report_metrics``)."""
+        return await gauge_snapshot(self.db)
 
 
 async def ensure_report_indexes(db: Database) -> None:

@@ -56,6 +56,11 @@ async def test_warning_at_the_share_breach_at_the_target_each_once_across_restar
     assert row is not None
     states = await monitor.states(row)
     assert [(s.level, s.left_s) for s in states] == [(Level.BREACH, -100)]
+    scrape = await (await client.get("/metrics")).text()
+    assert f'inbox_sla_events_total{{level="warning",line_id="{line.id}"}} 1.0' in scrape
+    assert f'inbox_sla_events_total{{level="breach",line_id="{line.id}"}} 1.0' in scrape
+    assert f'inbox_queue_length{{line_id="{line.id}"}} 1.0' in scrape
+    assert f'inbox_first_response_seconds_count{{line_id="{line.id}"}}' not in scrape  # no reply
 
 
 async def test_a_reply_stops_the_clock(client: Client, hub: Hub, clock: FrozenClock) -> None:

@@ -75,6 +75,10 @@ async def test_reports_count_per_conversation_and_only_human_replies(
     anna = [o for o in body["operators"] if o["operator_id"] == world.op_a.id]
     assert anna[0]["replies"] == 2
     assert anna[0]["name"] == "Anna"
+    scrape = await (await client.get("/metrics")).text()
+    assert f'inbox_first_response_seconds_count{{line_id="{line.id}"}} 2.0' in scrape
+    assert f'inbox_first_response_seconds_bucket{{le="600.0",line_id="{line.id}"}} 1.0' in scrape
+    assert f'inbox_first_response_seconds_sum{{line_id="{line.id}"}} 2400.0' in scrape
 
 
 async def test_a_manager_sees_only_their_teams_and_404_for_another(
