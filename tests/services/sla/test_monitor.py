@@ -16,7 +16,7 @@ from inbox.services.sla.policy import Level, SlaPolicy, clocks
 from inbox.wiring import Hub
 from tests.fakes import callback_sink
 from tests.helpers import make_line
-from tests.web.api.support import customer_writes
+from tests.web.api.support import customer_writes, make_world
 
 Client = TestClient[web.Request, web.Application]
 
@@ -93,3 +93,34 @@ def test_business_hours_move_the_due_time_past_the_weekend() -> None:
     assert state.left_s == 1800
     (later,) = clocks(row, policy, calendar, (monday_9 + timedelta(minutes=31)).astimezone(UTC))
     assert later.level is Level.BREACH
+
+
+async def test_the_conversation_shows_time_left_and_its_records(
+    client: Client, hub: Hub, clock: FrozenClock
+) -> None:
+    world = await make_world(hub)
+    body = {"line_id": world.line_a.id, "first_response_s": 600, "business_hours": False}
+    put = await client.put("/api/v1/sla/policies", json=body, headers=world.h(world.admin))
+    assert put.status == 200, await put.text()
+    denied = await client.put("/api/v1/sla/policies", json=body, headers=world.h(world.manager_a))
+    assert denied.status == 403
+    unknown = {**body, "line_id": "nope"}
+    assert (
+        await client.put("/api/v1/sla/policies", json=unknown, headers=world.h(world.admin))
+    ).status == 404
+    conversation = await customer_writes(client, hub, world.line_a, "s-3")
+    clock.advance(500)
+    await hub.reporting().monitor.check()
+    resp = await client.get(
+        f"/api/v1/conversations/{conversation}/sla", headers=world.h(world.manager_a)
+    )
+    assert resp.status == 200
+    sla = await resp.json()
+    assert [(c["metric"], c["level"], c["left_s"]) for c in sla["clocks"]] == [
+        ("first_response", "warning", 100)
+    ]
+    assert [r["level"] for r in sla["records"]] == ["warning"]
+    other = await client.get(
+        f"/api/v1/conversations/{conversation}/sla", headers=world.h(world.op_b)
+    )
+    assert other.status == 404
