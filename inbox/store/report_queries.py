@@ -9,6 +9,7 @@ started (their first customer message), so one conversation is in exactly one pe
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 from inbox.domain.reports import MetricsFilter
@@ -157,3 +158,53 @@ class ReportQueries:
         cursor = self._c.find(f.query(), {"operators": 0}).sort([("started_at", 1), ("_id", 1)])
         async for doc in cursor.limit(limit):
             yield doc
+
+
+async def live_board(db: Database, audience: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Right now, within ``audience``: conversations waiting for a reply and the longest
+    wait, the unassigned count, open conversations per assignee, operators' presence."""
+    active: dict[str, Any] = {"active": True}
+    match = {"$and": [active, audience]} if audience else active
+    pipeline: list[dict[str, Any]] = [
+        {"$match": match},
+        {
+            "$group": {
+                "_id": None,
+                "open": {"$sum": 1},
+                "unassigned": {
+                    "$sum": {"$cond": [{"$eq": [{"$ifNull": ["$assignee_id", None]}, None]}, 1, 0]}
+                },
+            }
+        },
+    ]
+    # Waiting by the reports' definition (a human reply ends a wait, a bot's does not), from
+    # the precomputed rows (refreshed every few seconds by the worker).
+    waits: dict[str, Any] = {"open": True, "waiting_since": {"$type": "date"}}
+    wait_rows = await (
+        await db[METRICS].aggregate(
+            [
+                {"$match": {"$and": [waits, audience]} if audience else waits},
+                {"$group": {"_id": None, "n": {"$sum": 1}, "oldest": {"$min": "$waiting_since"}}},
+            ]
+        )
+    ).to_list()
+    wait = wait_rows[0] if wait_rows else {}
+    rows = await (await db["conversations"].aggregate(pipeline)).to_list()
+    head = rows[0] if rows else {}
+    load = {
+        d["_id"]: int(d["n"])
+        async for d in await db["conversations"].aggregate(
+            [
+                {"$match": {"$and": [match, {"assignee_id": {"$type": "string"}}]}},
+                {"$group": {"_id": "$assignee_id", "n": {"$sum": 1}}},
+            ]
+        )
+    }
+    oldest = wait.get("oldest")
+    return {
+        "open": int(head.get("open") or 0),
+        "unassigned": int(head.get("unassigned") or 0),
+        "waiting": int(wait.get("n") or 0),
+        "longest_wait_s": round((now - oldest).total_seconds(), 3) if oldest else None,
+        "load": load,
+    }

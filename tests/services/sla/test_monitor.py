@@ -124,3 +124,27 @@ async def test_the_conversation_shows_time_left_and_its_records(
         f"/api/v1/conversations/{conversation}/sla", headers=world.h(world.op_b)
     )
     assert other.status == 404
+
+
+async def test_the_live_board_shows_waits_queue_load_and_risk(
+    client: Client, hub: Hub, clock: FrozenClock
+) -> None:
+    world = await make_world(hub)
+    policy = SlaPolicy(line_id=world.line_a.id, first_response_s=600, business_hours=False)
+    await hub.reporting().sla.put_policy({"_id": policy.id, **policy.model_dump(exclude={"id"})})
+    await customer_writes(client, hub, world.line_a, "l-1", user_id="u-1")
+    clock.advance(300)
+    second = await customer_writes(client, hub, world.line_a, "l-2", user_id="u-2")
+    await customer_writes(client, hub, world.line_b, "l-3", user_id="u-3")
+    clock.advance(250)  # the first waited 550 s (warning), the second 250 s
+    await hub.reporting().monitor.check()
+    resp = await client.get("/api/v1/reports/live", headers=world.h(world.manager_a))
+    assert resp.status == 200
+    board = await resp.json()
+    assert (board["open"], board["unassigned"], board["waiting"]) == (2, 2, 2)
+    assert board["longest_wait_s"] == 550
+    assert [r["level"] for r in board["at_risk"]] == ["warning"]
+    assert second not in {r["conversation_id"] for r in board["at_risk"]}
+    names = [o["name"] for o in board["operators"]]
+    assert names == ["Andriy", "Anna", "Manager"]
+    assert all(o["presence"] == "offline" and o["capacity"] == 10 for o in board["operators"])

@@ -50,6 +50,7 @@ OWN = {
     ("GET", "/api/v1/reports/conversations"),
     ("GET", "/api/v1/reports/conversations.csv"),
     ("GET", "/api/v1/sla/policies"),
+    ("GET", "/api/v1/reports/live"),
     ("PUT", "/api/v1/sla/policies"),
     ("DELETE", "/api/v1/sla/policies"),
     ("GET", "/api/v1/lines"),
