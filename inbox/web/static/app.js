@@ -102,6 +102,7 @@ async function start(me) {
   $("locale").value = locale();
   $("me-name").textContent = state.me.name;
   $("open-admin").hidden = state.me.role !== "admin";
+  $("open-reports").hidden = !["admin", "manager"].includes(state.me.role);
   $("login-view").hidden = true;
   $("app-view").hidden = false;
   const [directory, canned, pipelines] = await Promise.all([
