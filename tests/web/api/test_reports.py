@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from inbox.domain.clock import FrozenClock
-from inbox.domain.models import ConversationStatus, RoutingRules, RoutingStrategy
+from inbox.domain.models import ConversationStatus, Hop, RoutingRules, RoutingStrategy
 from inbox.wiring import Hub
 from tests.fakes import callback_sink
 from tests.helpers import make_line
@@ -158,3 +158,29 @@ async def test_a_manager_reads_the_operators_and_teams_of_their_scope(
     assert (await client.get("/api/v1/operators", headers=world.h(world.op_a))).status == 403
     everyone = await (await client.get("/api/v1/operators", headers=world.h(world.admin))).json()
     assert len(everyone["items"]) == 5
+
+
+async def test_the_conversation_list_filters_by_assignee(client: Client, hub: Hub) -> None:
+    world = await make_world(hub)
+    mine = await customer_writes(client, hub, world.line_a, "f-1", user_id="u-1")
+    other = await customer_writes(client, hub, world.line_a, "f-2", user_id="u-2")
+    await hub.conversations.set_assignee(
+        mine,
+        expected=None,
+        assignee=world.op_a.id,
+        team_id=world.team_a.id,
+        hop=Hop(at=hub.clock.now(), to_operator=world.op_a.id, reason="manager"),
+    )
+    h = world.h(world.manager_a)
+    resp = await client.get(
+        "/api/v1/conversations", params={"assignee_id": world.op_a.id}, headers=h
+    )
+    assert resp.status == 200
+    ids = [i["conversation"]["id"] for i in (await resp.json())["items"]]
+    assert ids == [mine]
+    assert other not in ids
+    # Another team's operator: the audience still applies, nothing of theirs leaks.
+    resp = await client.get(
+        "/api/v1/conversations", params={"assignee_id": world.op_b.id}, headers=h
+    )
+    assert (await resp.json())["items"] == []
