@@ -153,6 +153,28 @@ class ReportQueries:
             )
         return out
 
+    async def heatmap(self, f: MetricsFilter, timezone: str) -> list[dict[str, int]]:
+        """Conversations started per ISO weekday (1 = Monday) and local hour in ``timezone``."""
+        when = {"date": "$started_at", "timezone": timezone}
+        pipeline: list[dict[str, Any]] = [
+            {"$match": f.query()},
+            {
+                "$group": {
+                    "_id": {"w": {"$isoDayOfWeek": when}, "h": {"$hour": when}},
+                    "n": {"$sum": 1},
+                }
+            },
+            {"$sort": {"_id.w": 1, "_id.h": 1}},
+        ]
+        return [
+            {
+                "weekday": int(d["_id"]["w"]),
+                "hour": int(d["_id"]["h"]),
+                "conversations": int(d["n"]),
+            }
+            async for d in await self._c.aggregate(pipeline)
+        ]
+
     async def rows(self, f: MetricsFilter, limit: int = 100_000) -> AsyncIterator[dict[str, Any]]:
         """Per-conversation rows in a stable order (the one-row-per-conversation CSV)."""
         cursor = self._c.find(f.query(), {"operators": 0}).sort([("started_at", 1), ("_id", 1)])

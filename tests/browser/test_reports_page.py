@@ -61,6 +61,8 @@ async def test_manager_reports_page_in_chromium(
         first = page.locator("#r-metrics tbody tr").first
         await expect(first).to_contain_text("Перша відповідь")
         await expect(first).to_contain_text("4 min 0 s")
+        heat = await page.locator("#r-heatmap td.r-heat-cell").all_inner_texts()
+        assert sum(int(x) for x in heat if x.strip()) == 2  # both conversations, once each
         href = await page.locator("#csv-conversations").get_attribute("href")
         assert href is not None
         assert href.startswith("/api/v1/reports/conversations.csv?since=")

@@ -12,9 +12,10 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from inbox.domain.errors import NotFound, ValidationFailed
 from inbox.domain.models import ChannelKind, Role
@@ -45,6 +46,16 @@ class ReportQuery(Body):
     channel: ChannelKind | None = None
     operator_id: str | None = Field(default=None, max_length=64)
     limit: int = Field(default=10_000, ge=1, le=100_000)
+    tz: str = Field(default="UTC", max_length=64)  # the heatmap's local time zone
+
+    @field_validator("tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError("an IANA time zone such as Europe/Kyiv") from e
+        return value
 
     @model_validator(mode="after")
     def _aware(self) -> ReportQuery:
@@ -65,6 +76,12 @@ class StatsOut(Body):
 class TimedOut(Body):
     calendar: StatsOut
     business: StatsOut
+
+
+class HeatCell(Body):
+    weekday: int  # ISO: 1 = Monday
+    hour: int  # local hour in the query's ``tz``
+    conversations: int
 
 
 class OperatorRow(Body):
@@ -91,6 +108,7 @@ class MetricsOut(Body):
     with_deal: int
     metrics: dict[str, TimedOut]
     operators: list[OperatorRow]
+    heatmap: list[HeatCell]
 
 
 class RowsOut(Body):
@@ -128,7 +146,7 @@ async def _filter(request: web.Request) -> tuple[MetricsFilter, ReportQuery]:
 
 
 async def _metrics(request: web.Request) -> MetricsOut:
-    flt, _ = await _filter(request)
+    flt, query = await _filter(request)
     hub = request.app[HUB]
     reports = hub.reporting().queries
     summary = await reports.summary(flt)
@@ -137,7 +155,8 @@ async def _metrics(request: web.Request) -> MetricsOut:
         OperatorRow(name=names.get(row["operator_id"]), **row)
         for row in await reports.operators(flt)
     ]
-    return MetricsOut(since=flt.start, until=flt.end, operators=operators, **summary)
+    heat = [HeatCell(**c) for c in await reports.heatmap(flt, query.tz)]
+    return MetricsOut(since=flt.start, until=flt.end, operators=operators, heatmap=heat, **summary)
 
 
 def cell(value: Any) -> Any:
@@ -247,6 +266,19 @@ async def operators_csv(request: web.Request) -> web.StreamResponse:
             row += [getattr(h, c) for c in STAT_COLUMNS]
         rows.append(row)
     return csv_response(header, rows, "operators")
+
+
+@api.route(
+    "GET",
+    "/reports/heatmap.csv",
+    summary="Conversations by weekday and local hour (the heatmap of /reports/metrics)",
+    roles=MANAGERS,
+    query=ReportQuery,
+)
+async def heatmap_csv(request: web.Request) -> web.StreamResponse:
+    out = await _metrics(request)
+    rows = [[c.weekday, c.hour, c.conversations] for c in out.heatmap]
+    return csv_response(["weekday", "hour", "conversations"], rows, "heatmap")
 
 
 @api.route(

@@ -12,7 +12,8 @@ const STRINGS = {
     replies: "Replies", never_replied: "Never replied", after_assignment: "After assignment p50",
     handle: "Handle time", csv_metrics: "metrics", csv_operators: "operators",
     csv_conversations: "one row per conversation", how: "How each number is computed: docs/reports.md",
-    denied: "Reports are for managers and admins.", overdue: "overdue by",
+    denied: "Reports are for managers and admins.", heatmap: "Conversations by weekday and hour",
+    csv_heatmap: "weekday and hour", days: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], overdue: "overdue by",
     first_response: "First response", next_response: "Next response",
     reopen_first_response: "First response after reopening", resolution: "Resolution",
     queue_wait: "Queue wait", online: "online", away: "away", offline: "offline",
@@ -29,7 +30,8 @@ const STRINGS = {
     per_operator: "За операторами", replies: "Відповіді", never_replied: "Не відповіли",
     after_assignment: "Після призначення p50", handle: "Час роботи", csv_metrics: "показники",
     csv_operators: "оператори", csv_conversations: "рядок на розмову",
-    how: "Як рахується кожне число: docs/reports.md", denied: "Звіти доступні менеджерам і адміністраторам.",
+    how: "Як рахується кожне число: docs/reports.md", heatmap: "Розмови за днями тижня й годинами",
+    csv_heatmap: "дні й години", days: ["Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Нд"], denied: "Звіти доступні менеджерам і адміністраторам.",
     overdue: "прострочено на", first_response: "Перша відповідь", next_response: "Наступна відповідь",
     reopen_first_response: "Перша відповідь після відкриття", resolution: "Вирішення",
     queue_wait: "Очікування в черзі", online: "онлайн", away: "відійшов", offline: "офлайн",
@@ -46,7 +48,8 @@ const STRINGS = {
     per_operator: "По операторам", replies: "Ответы", never_replied: "Не ответили",
     after_assignment: "После назначения p50", handle: "Время работы", csv_metrics: "показатели",
     csv_operators: "операторы", csv_conversations: "строка на диалог",
-    how: "Как считается каждое число: docs/reports.md", denied: "Отчёты доступны менеджерам и администраторам.",
+    how: "Как считается каждое число: docs/reports.md", heatmap: "Диалоги по дням недели и часам",
+    csv_heatmap: "дни и часы", days: ["Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс"], denied: "Отчёты доступны менеджерам и администраторам.",
     overdue: "просрочено на", first_response: "Первый ответ", next_response: "Следующий ответ",
     reopen_first_response: "Первый ответ после переоткрытия", resolution: "Решение",
     queue_wait: "Ожидание в очереди", online: "онлайн", away: "отошёл", offline: "офлайн",
@@ -85,6 +88,27 @@ function translate() {
   for (const node of document.querySelectorAll("[data-r]")) node.textContent = tr(node.dataset.r);
 }
 
+function renderHeatmap(cells) {
+  const counts = new Map(cells.map((c) => [`${c.weekday}:${c.hour}`, c.conversations]));
+  const most = Math.max(1, ...cells.map((c) => c.conversations));
+  const body = $("r-heatmap").tBodies[0];
+  body.replaceChildren();
+  const head = document.createElement("tr");
+  cell(head, "");
+  for (let h = 0; h < 24; h += 1) cell(head, String(h), "r-heat-hour");
+  body.appendChild(head);
+  for (let w = 1; w <= 7; w += 1) {
+    const row = document.createElement("tr");
+    cell(row, tr("days")[w - 1]);
+    for (let h = 0; h < 24; h += 1) {
+      const n = counts.get(`${w}:${h}`) || 0;
+      const td = cell(row, n ? String(n) : "", "r-heat-cell");
+      td.style.backgroundColor = `rgba(37, 99, 235, ${n ? 0.15 + 0.85 * (n / most) : 0})`;
+    }
+    body.appendChild(row);
+  }
+}
+
 async function loadLive() {
   const board = await api("/api/v1/reports/live");
   $("r-waiting").textContent = board.waiting;
@@ -116,7 +140,8 @@ function query() {
   const since = new Date(`${$("r-since").value}T00:00:00`);
   const until = new Date(`${$("r-until").value}T00:00:00`);
   until.setDate(until.getDate() + 1);
-  return new URLSearchParams({ since: since.toISOString(), until: until.toISOString() });
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  return new URLSearchParams({ since: since.toISOString(), until: until.toISOString(), tz });
 }
 
 async function loadReport() {
@@ -156,6 +181,8 @@ async function loadReport() {
     cell(row, duration(o.handle_s), "num");
     ops.appendChild(row);
   }
+  renderHeatmap(body.heatmap);
+  $("csv-heatmap").href = `/api/v1/reports/heatmap.csv?${q}`;
   $("csv-metrics").href = `/api/v1/reports/metrics.csv?${q}`;
   $("csv-operators").href = `/api/v1/reports/operators.csv?${q}`;
   $("csv-conversations").href = `/api/v1/reports/conversations.csv?${q}`;

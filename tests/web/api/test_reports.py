@@ -61,6 +61,19 @@ async def test_reports_count_per_conversation_and_only_human_replies(
     body = await resp.json()
     assert body["conversations"] == 4
     assert body["missed"] == 1
+    # Started Monday 09:00-10:15 UTC: 11:00-12:15 in Kyiv (winter, UTC+2).
+    kyiv = await client.get(
+        "/api/v1/reports/metrics",
+        params={**period, "tz": "Europe/Kyiv"},
+        headers=world.h(world.admin),
+    )
+    assert {(c["weekday"], c["hour"]) for c in (await kyiv.json())["heatmap"]} == {(1, 11), (1, 12)}
+    bad_zone = await client.get(
+        "/api/v1/reports/metrics",
+        params={**period, "tz": "Mars/Olympus"},
+        headers=world.h(world.admin),
+    )
+    assert bad_zone.status == 422
     resp = await client.get(
         "/api/v1/reports/metrics",
         params={**period, "line_id": line.id},
@@ -142,6 +155,11 @@ async def test_the_metrics_csv_equals_the_json_answer(
         for hours in ("calendar", "business")
     ]
     assert table[1:] == expected
+    heat = await client.get("/api/v1/reports/heatmap.csv", params=period, headers=h)
+    cells = list(csv.reader(io.StringIO(await heat.text())))
+    assert cells[1:] == [
+        [str(c["weekday"]), str(c["hour"]), str(c["conversations"])] for c in answer["heatmap"]
+    ]
 
 
 async def test_a_manager_reads_the_operators_and_teams_of_their_scope(

@@ -51,6 +51,7 @@ OWN = {
     ("GET", "/api/v1/reports/conversations.csv"),
     ("GET", "/api/v1/sla/policies"),
     ("GET", "/api/v1/reports/live"),
+    ("GET", "/api/v1/reports/heatmap.csv"),
     ("PUT", "/api/v1/sla/policies"),
     ("DELETE", "/api/v1/sla/policies"),
     ("GET", "/api/v1/lines"),
