@@ -60,8 +60,13 @@ class ReportQuery(Body):
     @model_validator(mode="after")
     def _aware(self) -> ReportQuery:
         for value in (self.since, self.until):
-            if value is not None and value.tzinfo is None:
+            if value is None:
+                continue
+            if value.tzinfo is None:
                 raise ValueError("times need a zone offset, e.g. 2026-01-05T00:00:00Z")
+            # Far dates overflow on the way to UTC or when the default period is subtracted.
+            if not 1971 <= value.year <= 9998:
+                raise ValueError("times must lie between the years 1971 and 9998")
         return self
 
 

@@ -202,3 +202,16 @@ async def test_the_conversation_list_filters_by_assignee(client: Client, hub: Hu
         "/api/v1/conversations", params={"assignee_id": world.op_b.id}, headers=h
     )
     assert (await resp.json())["items"] == []
+
+
+async def test_far_dates_are_a_422_not_a_500(client: Client, hub: Hub) -> None:
+    world = await make_world(hub)
+    h = world.h(world.admin)
+    for params in (
+        {"until": "9999-12-31T23:59:59-14:00"},
+        {"since": "0001-01-01T00:00:00+14:00"},
+        {"until": "0001-01-02T00:00:00Z"},
+    ):
+        resp = await client.get("/api/v1/reports/metrics", params=params, headers=h)
+        assert resp.status == 422, params
+        assert (await resp.json())["error"]["code"] == "invalid_request"
