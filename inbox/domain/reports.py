@@ -20,12 +20,3 @@ class MetricsFilter:
     channel: str | None = None
     operator_id: str | None = None
     audience: dict[str, Any] = field(default_factory=dict)
-
-    def query(self) -> dict[str, Any]:
-        q: dict[str, Any] = {"started_at": {"$gte": self.start, "$lt": self.end}}
-        for name in ("line_id", "team_id", "channel"):
-            if getattr(self, name) is not None:
-                q[name] = getattr(self, name)
-        if self.operator_id is not None:
-            q["operator_ids"] = self.operator_id
-        return {"$and": [q, self.audience]} if self.audience else q

@@ -27,6 +27,17 @@ TIMED = {
 PERCENTILES = (0.5, 0.9, 0.95)
 
 
+def _query(f: MetricsFilter) -> dict[str, Any]:
+    """The MongoDB filter of a report's conversations (over ``conversation_metrics``)."""
+    q: dict[str, Any] = {"started_at": {"$gte": f.start, "$lt": f.end}}
+    for name in ("line_id", "team_id", "channel"):
+        if getattr(f, name) is not None:
+            q[name] = getattr(f, name)
+    if f.operator_id is not None:
+        q["operator_ids"] = f.operator_id
+    return {"$and": [q, f.audience]} if f.audience else q
+
+
 def _stats_group(field_name: str, key: str) -> dict[str, Any]:
     value = f"${field_name}"
     return {
@@ -72,7 +83,7 @@ class ReportQueries:
         for name, fld in TIMED.items():
             group.update(_stats_group(fld, name))
             group.update(_stats_group(fld.removesuffix("_s") + "_bs", name + "_b"))
-        rows = await (await self._c.aggregate([{"$match": f.query()}, {"$group": group}])).to_list()
+        rows = await (await self._c.aggregate([{"$match": _query(f)}, {"$group": group}])).to_list()
         row = rows[0] if rows else {}
         out: dict[str, Any] = {
             k: int(row.get(k) or 0)
@@ -96,7 +107,7 @@ class ReportQueries:
 
     async def _reasons(self, f: MetricsFilter) -> dict[str, int]:
         pipeline: list[dict[str, Any]] = [
-            {"$match": {"$and": [f.query(), {"reassignments": {"$gt": 0}}]}},
+            {"$match": {"$and": [_query(f), {"reassignments": {"$gt": 0}}]}},
             {"$project": {"r": {"$objectToArray": "$reassignment_reasons"}}},
             {"$unwind": "$r"},
             {"$group": {"_id": "$r.k", "n": {"$sum": 1}}},
@@ -130,7 +141,7 @@ class ReportQueries:
         group.update(_stats_group("operators.after_assignment_s", "after_assignment"))
         group.update(_stats_group("operators.after_assignment_bs", "after_assignment_b"))
         pipeline: list[dict[str, Any]] = [
-            {"$match": f.query()},
+            {"$match": _query(f)},
             {"$unwind": "$operators"},
             *([{"$match": {"operators.id": f.operator_id}}] if f.operator_id else []),
             {"$group": group},
@@ -157,7 +168,7 @@ class ReportQueries:
         """Conversations started per ISO weekday (1 = Monday) and local hour in ``timezone``."""
         when = {"date": "$started_at", "timezone": timezone}
         pipeline: list[dict[str, Any]] = [
-            {"$match": f.query()},
+            {"$match": _query(f)},
             {
                 "$group": {
                     "_id": {"w": {"$isoDayOfWeek": when}, "h": {"$hour": when}},
@@ -177,7 +188,7 @@ class ReportQueries:
 
     async def rows(self, f: MetricsFilter, limit: int = 100_000) -> AsyncIterator[dict[str, Any]]:
         """Per-conversation rows in a stable order (the one-row-per-conversation CSV)."""
-        cursor = self._c.find(f.query(), {"operators": 0}).sort([("started_at", 1), ("_id", 1)])
+        cursor = self._c.find(_query(f), {"operators": 0}).sort([("started_at", 1), ("_id", 1)])
         async for doc in cursor.limit(limit):
             yield doc
 
