@@ -42,6 +42,7 @@ from inbox.domain.ports import (
     MessageRepository,
     Router,
 )
+from inbox.reporting import Reporting, ensure_report_indexes
 from inbox.security import PasswordChecker, session_secret
 from inbox.services.files import AttachmentFetcher
 from inbox.services.ingest import Ingest
@@ -238,6 +239,10 @@ class Hub:
             lines=self.lines, connectors=self.connectors, clock=self.clock, rules=rules
         )
 
+    def reporting(self) -> Reporting:
+        """Managers' reports, their metrics refresh and the SLA monitor (issue 14)."""
+        return Reporting.of(self.db, self.publisher, self.clock)
+
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         """Run work after the HTTP answer; kept referenced and awaited on shutdown."""
         task = asyncio.create_task(coro, name=name)
@@ -332,6 +337,7 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         db = mongo[settings.mongo_db]
         await check_server(db)
         await ensure_indexes(db)
+        await ensure_report_indexes(db)
         lines = MongoLineRepository(db)
         contacts = MongoContactRepository(db)
         conversations = MongoConversationRepository(db)

@@ -16,6 +16,8 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from inbox.services import line_tokens
+from inbox.services.reports.refresh import REFRESH_INTERVAL_S
+from inbox.services.sla import monitor as sla_monitor
 from inbox.services.snooze import wake_snoozed
 from inbox.wiring import Hub
 
@@ -54,6 +56,10 @@ def hub_jobs(hub: Hub) -> list[Job]:
             ),
         ),
     ]
+    jobs.append(
+        Job("report_metrics", REFRESH_INTERVAL_S, hub.reporting().refresher.refresh_changed)
+    )
+    jobs.append(Job("sla_check", sla_monitor.INTERVAL_S, hub.reporting().monitor.check))
     if hub.mailboxes is not None:  # one IMAP connection per email line (issue 13)
         jobs.append(Job("email_mailboxes", ws.mailboxes_interval_s, hub.mailboxes.reconcile))
     return jobs

@@ -171,6 +171,8 @@ class BusinessHours(Model):
 
     windows: tuple[BusinessHoursWindow, ...] = ()
     holidays: tuple[str, ...] = ()  # ISO dates, local to the line's time zone
+    # ISO 3166 code whose public holidays (the ``holidays`` library) close the line too.
+    holiday_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
 
 
 class RoutingStrategy(StrEnum):

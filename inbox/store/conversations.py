@@ -183,6 +183,7 @@ class MongoConversationRepository:
             change = {
                 "$set": {"status": status.value, "resolved_at": now, "updated_at": now},
                 "$unset": {"active": ""},
+                "$push": {STATUS_LOG: status_entry("resolved", now)},
             }
         else:
             change = {
@@ -197,6 +198,7 @@ class MongoConversationRepository:
             current = await self.get(conversation_id)
             if current.status is ConversationStatus.RESOLVED:
                 change["$inc"] = {"reopen_count": 1}
+                change["$push"] = {STATUS_LOG: status_entry("reopened", now)}
         try:
             result = await self._c.update_one({"_id": conversation_id}, change)
         except DuplicateKeyError as e:
@@ -331,4 +333,15 @@ def reopen_update(now: datetime) -> dict[str, Any]:
             "queued_at": now,
         },
         "$inc": {"reopen_count": 1},
+        "$push": {STATUS_LOG: status_entry("reopened", now)},
     }
+
+
+# Storage-only history of resolutions and reopenings: the reports cut a conversation into
+# cycles with it (``inbox.services.reports``). Bounded: the last entries only.
+STATUS_LOG = "status_log"
+STATUS_LOG_MAX = 200
+
+
+def status_entry(status: str, now: datetime) -> dict[str, Any]:
+    return {"$each": [{"status": status, "at": now}], "$slice": -STATUS_LOG_MAX}

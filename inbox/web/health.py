@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from inbox.domain.errors import Forbidden
 from inbox.web.keys import HUB
+from inbox.web.report_metrics import COLLECTOR
 
 routes = web.RouteTableDef()
 RELAY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
@@ -62,4 +63,6 @@ async def readyz(request: web.Request) -> web.Response:
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
     _guard(request)
+    hub = request.app[HUB]
+    await COLLECTOR.refresh(hub.settings.mongo_db, hub.reporting().gauges)
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -7,7 +7,17 @@ from typing import Any
 
 from aiohttp import web
 
-from inbox.web.api import admin, auth_api, canned, conversations, messages, ws
+from inbox.web.api import (
+    admin,
+    auth_api,
+    canned,
+    conversations,
+    live_board,
+    messages,
+    reports,
+    sla,
+    ws,
+)
 from inbox.web.api.openapi import build_openapi
 from inbox.web.api.registry import ApiRoute, ApiRoutes
 from inbox.web.keys import HUB
@@ -20,6 +30,9 @@ MODULES: list[ApiRoutes] = [
     messages.api,
     canned.api,
     admin.api,
+    reports.api,
+    live_board.api,
+    sla.api,
     ws.api,
     openapi_routes,
 ]

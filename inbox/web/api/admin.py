@@ -193,9 +193,20 @@ def _no_self_lockout(
         raise Conflict("you cannot demote or deactivate yourself", code="self_lockout")
 
 
-@api.route("GET", "/operators", summary="Every operator", roles=ADMIN, response=OperatorList)
+@api.route(
+    "GET",
+    "/operators",
+    summary="Operators (managers: those of their teams)",
+    roles=(Role.MANAGER, Role.ADMIN),
+    response=OperatorList,
+)
 async def list_operators(request: web.Request) -> web.StreamResponse:
-    return respond(OperatorList(items=await request.app[HUB].operators.list()))
+    scope = await caller_scope(request)
+    items = await request.app[HUB].operators.list()
+    if not scope.is_admin:
+        mine = scope.members | {scope.operator.id}
+        items = [o for o in items if o.id in mine]
+    return respond(OperatorList(items=items))
 
 
 @api.route(
@@ -276,9 +287,19 @@ async def deactivate_operator(request: web.Request) -> web.StreamResponse:
 # ------------------------------------------------------------------ teams
 
 
-@api.route("GET", "/teams", summary="Every team", roles=ADMIN, response=TeamList)
+@api.route(
+    "GET",
+    "/teams",
+    summary="Teams (managers: their own)",
+    roles=(Role.MANAGER, Role.ADMIN),
+    response=TeamList,
+)
 async def list_teams(request: web.Request) -> web.StreamResponse:
-    return respond(TeamList(items=await request.app[HUB].teams.list()))
+    scope = await caller_scope(request)
+    items = await request.app[HUB].teams.list()
+    if not scope.is_admin:
+        items = [t for t in items if t.id in scope.operator.teams]
+    return respond(TeamList(items=items))
 
 
 @api.route("POST", "/teams", summary="Create a team", roles=ADMIN, body=TeamIn, response=TeamOut)

@@ -92,6 +92,8 @@ async def list_conversations(request: web.Request) -> web.StreamResponse:
         flt = replace(flt, status=query.status)
     if query.team_id is not None:
         flt = replace(flt, team_ids=(query.team_id,))
+    if query.assignee_id is not None:
+        flt = replace(flt, assignee_id=query.assignee_id, unassigned=False)
     items, cursor = await hub.inbox.list_conversations(
         scope.mongo_filter(), flt, hub.clock.now(), cursor=query.cursor, limit=query.limit
     )

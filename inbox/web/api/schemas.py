@@ -84,6 +84,7 @@ class ConversationQuery(Body):
     channel: ChannelKind | None = None
     status: ConversationStatus | None = None
     waiting_min: int | None = Field(default=None, ge=0, le=100_000)
+    assignee_id: str | None = Field(default=None, max_length=64)  # within the caller's audience
     q: str | None = Field(default=None, max_length=200)
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=30, ge=1, le=100)

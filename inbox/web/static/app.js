@@ -102,6 +102,7 @@ async function start(me) {
   $("locale").value = locale();
   $("me-name").textContent = state.me.name;
   $("open-admin").hidden = state.me.role !== "admin";
+  $("open-reports").hidden = !["admin", "manager"].includes(state.me.role);
   $("login-view").hidden = true;
   $("app-view").hidden = false;
   const [directory, canned, pipelines] = await Promise.all([
@@ -109,6 +110,9 @@ async function start(me) {
     api("GET", "/crm/pipelines").catch(() => ({ items: [] })),
   ]);
   state.directory = directory;
+  $("assignee-filter").replaceChildren(
+    el("option", { value: "" }, t("any_assignee")),
+    ...directory.operators.map((o) => el("option", { value: o.id }, o.name)));
   state.canned = canned.items;
   // Stage names by "pipeline:stage", so the card shows "Payment", not "payment".
   state.stages = new Map(pipelines.items.flatMap((p) => p.stages.map((st) => [`${p.id}:${st.id}`, st.name])));
@@ -125,6 +129,7 @@ function listQuery() {
   if (q) params.set("q", q);
   if ($("channel-filter").value) params.set("channel", $("channel-filter").value);
   if ($("waiting-filter").value) params.set("waiting_min", $("waiting-filter").value);
+  if ($("assignee-filter").value) params.set("assignee_id", $("assignee-filter").value);
   return params;
 }
 
@@ -175,6 +180,7 @@ function renderList() {
       el("div", { class: "conv-body" },
         el("div", { class: "conv-top" },
           el("span", { class: "conv-name" }, item.contact.name),
+          el("span", { class: "conv-assignee muted" }, nameOf(c.assignee_id)),
           el("span", { class: "conv-time" }, timeOf(c.last_message_at || c.updated_at))),
         el("div", { class: "conv-bottom" },
           el("span", { class: "conv-preview" }, c.last_message_preview || ""),
@@ -649,6 +655,7 @@ function bind() {
   $("search").addEventListener("input", () => { clearTimeout(searchTimer); searchTimer = setTimeout(() => loadList(), 300); });
   $("channel-filter").addEventListener("change", () => loadList());
   $("waiting-filter").addEventListener("change", () => loadList());
+  $("assignee-filter").addEventListener("change", () => loadList());
   $("load-more").addEventListener("click", () => loadList(true));
   $("composer").addEventListener("submit", onSend);
   $("note-mode").addEventListener("change", notePlaceholder);

@@ -1,0 +1,1 @@
+"""SLA: targets per line and priority, warnings before the breach, breaches, escalation."""
