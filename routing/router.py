@@ -1,4 +1,4 @@
-"""The router: the :class:`inbox.domain.ports.Router` assembled from parts that each own one thing.
+"""The router: :class:`inbox.domain.ports.Router` composed of parts that each own one thing.
 
 ==========================  ====================================================
 part                        owns
@@ -10,12 +10,13 @@ part                        owns
 :mod:`routing.drain`        handing out the queue
 :mod:`routing.presence`     presence and heartbeats
 :mod:`routing.timers`       offline grace and no-reply reassignment
+:mod:`routing.reactions`    what a stored message, a reply or a resolve changes
 :mod:`routing.state`        the Redis keys and their Lua scripts
 ==========================  ====================================================
 
 The parts import downwards only (state, pool, reconcile, assignments, decision, drain,
-presence and timers); this module composes them and decides what follows a change: a
-freed slot drains the queue, a released conversation is routed again.
+then presence, timers and reactions); this module composes them and decides what follows
+a change: a freed slot drains the queue, a released conversation is routed again.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from inbox.domain.clock import Clock
-from inbox.domain.errors import Conflict, ValidationFailed
+from inbox.domain.errors import ValidationFailed
 from inbox.domain.events import MessageStored
-from inbox.domain.models import Contact, Conversation, ConversationStatus, Line, Presence
+from inbox.domain.models import Contact, Conversation, Line, Presence
 from inbox.domain.ports import (
     AccountOwners,
     ContactRepository,
@@ -38,7 +39,7 @@ from inbox.domain.ports import (
     PresenceRepository,
     TeamRepository,
 )
-from routing import guard, policies
+from routing import guard
 from routing.assignments import Assignments
 from routing.config import RouterConfig, now_ms
 from routing.decision import Decider
@@ -46,6 +47,7 @@ from routing.drain import Drain
 from routing.policies import Candidate, Request
 from routing.pool import OperatorPool
 from routing.presence import PresenceKeeper
+from routing.reactions import Reactions
 from routing.reconcile import Reconciler
 from routing.state import Decision, RoutingState
 from routing.timers import Timers
@@ -138,6 +140,14 @@ class Router:
             publisher=publisher,
             clock=clock,
         )
+        self.reactions = Reactions(
+            pool=self.pool,
+            decider=self.decider,
+            assignments=self.assignments,
+            drain=self.drain,
+            conversations=conversations,
+            clock=clock,
+        )
         self.teams = teams
         self._config = config
 
@@ -203,42 +213,7 @@ class Router:
 
     async def on_message_stored(self, stored: MessageStored) -> None:
         """The ingest hook: route new and reopened conversations; replays are no-ops."""
-        conv = await self.conversations.get(stored.conversation.id)
-        if conv.status is not ConversationStatus.OPEN:
-            return
-        if conv.assignee_id is None:
-            await self.decider.route(conv, stored.contact)
-            return
-        line = await self.pool.line(conv.line_id)
-        if stored.reopened:
-            await self._retake(conv, line, stored.contact)
-            return
-        due = policies.reply_due(conv, line.routing, self.clock.now())
-        if due is not None:
-            await self.conversations.set_reply_due(conv.id, due, only_if_unset=True)
-
-    async def _retake(self, conv: Conversation, line: Line, contact: Contact) -> None:
-        """A reopened conversation goes back to its operator if they can take it now."""
-        holder = conv.assignee_id
-        assert holder is not None
-        decision = await self.assignments.take(
-            conv.id,
-            expected=holder,
-            candidates=[holder],
-            check_capacity=line.routing.respect_capacity,
-            check_presence=True,
-        )
-        if decision.status == "ok":
-            due = policies.reply_due(conv, line.routing, self.clock.now())
-            await self.conversations.set_reply_due(conv.id, due)
-            return
-        if decision.status == "conflict":
-            return  # someone else changed it meanwhile
-        try:
-            released = await self.assignments.release(conv, reason="released", note="reopened")
-        except Conflict:
-            return
-        await self.decider.route(released, contact)
+        await self.reactions.message_stored(stored)
 
     # ------------------------------------------------------------ people acting
 
@@ -294,12 +269,11 @@ class Router:
         return changed
 
     async def on_operator_reply(self, conversation_id: str, operator_id: str) -> None:
-        await self.conversations.set_reply_due(conversation_id, None)
+        await self.reactions.operator_replied(conversation_id)
 
     async def on_resolved(self, conversation_id: str) -> None:
         """Free the capacity slot now (MongoDB keeps the assignee as history)."""
-        if await self.assignments.free_slot(conversation_id):
-            await self.drain()
+        await self.reactions.resolved(conversation_id)
 
     # ------------------------------------------------------------ queue, presence, upkeep
 
