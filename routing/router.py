@@ -28,7 +28,7 @@ import structlog
 from inbox.domain.clock import Clock
 from inbox.domain.errors import ValidationFailed
 from inbox.domain.events import MessageStored
-from inbox.domain.models import Contact, Conversation, Line, Presence
+from inbox.domain.models import Contact, Conversation, Presence
 from inbox.domain.ports import (
     AccountOwners,
     ContactRepository,
@@ -49,7 +49,7 @@ from routing.pool import OperatorPool
 from routing.presence import PresenceKeeper
 from routing.reactions import Reactions
 from routing.reconcile import Reconciler
-from routing.state import Decision, RoutingState
+from routing.state import RoutingState
 from routing.timers import Timers
 
 __all__ = ["Router", "RouterConfig"]
@@ -176,16 +176,6 @@ class Router:
 
     async def rank_top(self, request: Request) -> tuple[list[Candidate], bool] | None:
         return await self.decider.rank_top(request)
-
-    async def choose(
-        self,
-        conv: Conversation,
-        line: Line,
-        contact: Contact | None = None,
-        *,
-        exclude: frozenset[str] = frozenset(),
-    ) -> Decision:
-        return await self.decider.choose(conv, line, contact, exclude=exclude)
 
     @property
     def _routable(self) -> tuple[float, list[str]]:
