@@ -16,6 +16,7 @@ the next decision or the periodic reconciliation drops it and recounts.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import structlog
 
@@ -34,27 +35,17 @@ from routing.state import ANY, Decision, RoutingState
 log = structlog.get_logger(__name__)
 
 
+@dataclass(kw_only=True, eq=False)
 class Assignments:
     """Takes, commits, undoes and releases holds; publishes ``conversation.assigned``."""
 
-    def __init__(
-        self,
-        *,
-        state: RoutingState,
-        pool: OperatorPool,
-        reconciler: Reconciler,
-        conversations: ConversationRepository,
-        publisher: EventPublisher,
-        clock: Clock,
-        config: RouterConfig,
-    ) -> None:
-        self.state = state
-        self.pool = pool
-        self.reconciler = reconciler
-        self.conversations = conversations
-        self.publisher = publisher
-        self.clock = clock
-        self.config = config
+    state: RoutingState
+    pool: OperatorPool
+    reconciler: Reconciler
+    conversations: ConversationRepository
+    publisher: EventPublisher
+    clock: Clock
+    config: RouterConfig
 
     async def take(
         self,

@@ -9,6 +9,7 @@ script then takes the first candidate still free (:meth:`Assignments.take`), and
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from inbox.domain.clock import Clock
 from inbox.domain.errors import Conflict, NotFound
@@ -30,31 +31,19 @@ from routing.reconcile import Reconciler
 from routing.state import Decision, RoutingState, index_language
 
 
+@dataclass(kw_only=True, eq=False)
 class Decider:
     """Ranks the pool for a conversation and takes a hold for the first one free."""
 
-    def __init__(
-        self,
-        *,
-        state: RoutingState,
-        pool: OperatorPool,
-        assignments: Assignments,
-        reconciler: Reconciler,
-        conversations: ConversationRepository,
-        contacts: ContactRepository,
-        owners: AccountOwners | None,
-        clock: Clock,
-        config: RouterConfig,
-    ) -> None:
-        self.state = state
-        self.pool = pool
-        self.assignments = assignments
-        self.reconciler = reconciler
-        self.conversations = conversations
-        self.contacts = contacts
-        self.owners = owners
-        self.clock = clock
-        self.config = config
+    state: RoutingState
+    pool: OperatorPool
+    assignments: Assignments
+    reconciler: Reconciler
+    conversations: ConversationRepository
+    contacts: ContactRepository
+    owners: AccountOwners | None
+    clock: Clock
+    config: RouterConfig
 
     async def _sticky(self, conv: Conversation, line: Line, contact: Contact | None) -> str | None:
         rules = line.routing

@@ -10,6 +10,8 @@ with nobody online do not keep another team's free operator waiting.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import structlog
 
 from inbox.domain.errors import Conflict, NotFound
@@ -30,23 +32,15 @@ def _served(free: Free, team: str | None) -> bool:
     return any(team is None or team in teams for teams, _ in free.values())
 
 
+@dataclass(kw_only=True, eq=False)
 class Drain:
     """Assigns queued conversations, oldest first per pool."""
 
-    def __init__(
-        self,
-        *,
-        state: QueueState,
-        pool: OperatorPool,
-        decider: Decider,
-        conversations: ConversationRepository,
-        config: RouterConfig,
-    ) -> None:
-        self.state = state
-        self.pool = pool
-        self.decider = decider
-        self.conversations = conversations
-        self.config = config
+    state: QueueState
+    pool: OperatorPool
+    decider: Decider
+    conversations: ConversationRepository
+    config: RouterConfig
 
     async def __call__(self, limit: int | None = None) -> int:
         """Assign queued conversations while their pool has a free operator; how many."""

@@ -8,6 +8,8 @@ heartbeat brings them back online, while an explicit away or offline stays until
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import structlog
 
 from inbox.domain.clock import Clock
@@ -25,29 +27,18 @@ log = structlog.get_logger(__name__)
 LOST = "lost"  # offline because the heartbeats stopped, not by choice
 
 
+@dataclass(kw_only=True, eq=False)
 class PresenceKeeper:
     """Stores presence in MongoDB and Redis; coming online hands out the queue."""
 
-    def __init__(
-        self,
-        *,
-        state: PresenceState,
-        pool: OperatorPool,
-        operators: OperatorRepository,
-        presence: PresenceRepository,
-        drain: Drain,
-        publisher: EventPublisher,
-        clock: Clock,
-        config: RouterConfig,
-    ) -> None:
-        self.state = state
-        self.pool = pool
-        self.operators = operators
-        self.presence = presence
-        self.drain = drain
-        self.publisher = publisher
-        self.clock = clock
-        self.config = config
+    state: PresenceState
+    pool: OperatorPool
+    operators: OperatorRepository
+    presence: PresenceRepository
+    drain: Drain
+    publisher: EventPublisher
+    clock: Clock
+    config: RouterConfig
 
     async def _store(self, operator_id: str, presence: Presence, redis_value: str) -> None:
         if operator_id not in await self.pool.candidates():

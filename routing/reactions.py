@@ -3,6 +3,8 @@ a conversation resolved. Each reaction tolerates a replay (ingest hooks are retr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from inbox.domain.clock import Clock
 from inbox.domain.errors import Conflict
 from inbox.domain.events import MessageStored
@@ -15,25 +17,16 @@ from routing.drain import Drain
 from routing.pool import OperatorPool
 
 
+@dataclass(kw_only=True, eq=False)
 class Reactions:
     """Routing's side of ingest, replies and resolving."""
 
-    def __init__(
-        self,
-        *,
-        pool: OperatorPool,
-        decider: Decider,
-        assignments: Assignments,
-        drain: Drain,
-        conversations: ConversationRepository,
-        clock: Clock,
-    ) -> None:
-        self.pool = pool
-        self.decider = decider
-        self.assignments = assignments
-        self.drain = drain
-        self.conversations = conversations
-        self.clock = clock
+    pool: OperatorPool
+    decider: Decider
+    assignments: Assignments
+    drain: Drain
+    conversations: ConversationRepository
+    clock: Clock
 
     async def message_stored(self, stored: MessageStored) -> None:
         """Route new and reopened conversations; otherwise set the reply deadline."""

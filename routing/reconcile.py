@@ -6,6 +6,8 @@ restarted or flushed Redis answers ``not_ready``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import structlog
 
 from inbox.domain.clock import Clock
@@ -17,25 +19,16 @@ from routing.state import RoutingState
 log = structlog.get_logger(__name__)
 
 
+@dataclass(kw_only=True, eq=False)
 class Reconciler:
     """Makes Redis agree with MongoDB, the source of truth."""
 
-    def __init__(
-        self,
-        *,
-        state: RoutingState,
-        pool: OperatorPool,
-        presence: PresenceRepository,
-        conversations: ConversationRepository,
-        clock: Clock,
-        config: RouterConfig,
-    ) -> None:
-        self.state = state
-        self.pool = pool
-        self.presence = presence
-        self.conversations = conversations
-        self.clock = clock
-        self.config = config
+    state: RoutingState
+    pool: OperatorPool
+    presence: PresenceRepository
+    conversations: ConversationRepository
+    clock: Clock
+    config: RouterConfig
 
     async def ensure_ready(self) -> None:
         """Rebuild first if Redis lost its state."""

@@ -7,6 +7,7 @@ are evaluated against the clock. A restarted worker continues where the last one
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -32,33 +33,20 @@ from routing.state import HoldsState
 log = structlog.get_logger(__name__)
 
 
+@dataclass(kw_only=True, eq=False)
 class Timers:
     """Offline grace and no-reply reassignment (presence timeouts: :mod:`routing.presence`)."""
 
-    def __init__(
-        self,
-        *,
-        state: HoldsState,
-        pool: OperatorPool,
-        decider: Decider,
-        assignments: Assignments,
-        drain: Drain,
-        conversations: ConversationRepository,
-        presence: PresenceRepository,
-        teams: TeamRepository,
-        publisher: EventPublisher,
-        clock: Clock,
-    ) -> None:
-        self.state = state
-        self.pool = pool
-        self.decider = decider
-        self.assignments = assignments
-        self.drain = drain
-        self.conversations = conversations
-        self.presence = presence
-        self.teams = teams
-        self.publisher = publisher
-        self.clock = clock
+    state: HoldsState
+    pool: OperatorPool
+    decider: Decider
+    assignments: Assignments
+    drain: Drain
+    conversations: ConversationRepository
+    presence: PresenceRepository
+    teams: TeamRepository
+    publisher: EventPublisher
+    clock: Clock
 
     async def offline_grace(self) -> int:
         """Conversations of operators offline longer than their line's grace go back."""
