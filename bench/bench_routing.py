@@ -94,7 +94,7 @@ async def _decisions(
             updated_at=now,
         )
         t = time.perf_counter()
-        decision = await router.choose(conv, line, contact)
+        decision = await router.decider.choose(conv, line, contact)
         lat.append(time.perf_counter() - t)
         assert decision.status == "ok", decision
     elapsed = time.perf_counter() - start

@@ -11,24 +11,23 @@ a refused value (the same validation as the REST API) exits 2.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 
 from inbox import logconfig
+from inbox.cli_common import emit, table, with_hub
 from inbox.cli_crm import add_crm_commands, add_line_crm_command
 from inbox.cli_routing import add_routing_commands
 from inbox.domain.errors import InboxError, ValidationFailed
 from inbox.domain.models import ChannelKind, Line, Operator, Role
-from inbox.runtime import resolved
 from inbox.security import MIN_PASSWORD, hash_password
 from inbox.services.lines import webhook_url
 from inbox.settings import Settings
-from inbox.wiring import Hub, open_hub
+from inbox.wiring import Hub
 
 # ------------------------------------------------------------------ output
 
@@ -39,22 +38,6 @@ def line_view(line: Line) -> dict[str, Any]:
     data["credentials"] = {k: "********" for k in line.credentials}
     data["webhook_path"] = f"/webhooks/{line.kind.value}/{line.id}"
     return data
-
-
-def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
-    if getattr(args, "json", False):
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-    else:
-        print(text)
-
-
-def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True))
-        for row in [header, *rows]
-    ]
-    return "\n".join(line.rstrip() for line in lines)
 
 
 # ------------------------------------------------------------------ commands on the database
@@ -155,19 +138,19 @@ async def cmd_line_add(hub: Hub, args: argparse.Namespace) -> None:
     text = f"line {line.id} ({line.kind.value}, {line.name!r}) created; webhook: {url}"
     if args.show_secret:
         text += f"\nsigning secret: {line.secret('secret')}"
-    _emit(args, data, text)
+    emit(args, data, text)
 
 
 async def cmd_line_list(hub: Hub, args: argparse.Namespace) -> None:
     lines = await hub.lines.list()
     rows = [(x.id, x.kind.value, x.name, "yes" if x.enabled else "no") for x in lines]
-    _emit(args, [line_view(x) for x in lines], _table(rows, ("ID", "KIND", "NAME", "ENABLED")))
+    emit(args, [line_view(x) for x in lines], table(rows, ("ID", "KIND", "NAME", "ENABLED")))
 
 
 async def cmd_line_show(hub: Hub, args: argparse.Namespace) -> None:
     line = await hub.lines.get(args.line_id)
     data = line_view(line)
-    _emit(args, data, json.dumps(data, ensure_ascii=False, indent=2))
+    emit(args, data, json.dumps(data, ensure_ascii=False, indent=2))
 
 
 async def cmd_operator_add(hub: Hub, args: argparse.Namespace) -> None:
@@ -183,7 +166,7 @@ async def cmd_operator_add(hub: Hub, args: argparse.Namespace) -> None:
         created_at=hub.clock.now(),
     )
     await hub.operators.add(operator, hash_password(args.password) if args.password else None)
-    _emit(
+    emit(
         args,
         operator.model_dump(mode="json"),
         f"operator {operator.id} ({operator.login}, {operator.role.value}) created",
@@ -193,24 +176,11 @@ async def cmd_operator_add(hub: Hub, args: argparse.Namespace) -> None:
 async def cmd_operator_list(hub: Hub, args: argparse.Namespace) -> None:
     ops = await hub.operators.list()
     rows = [(o.id, o.login, o.name, o.role.value, str(o.max_open)) for o in ops]
-    _emit(
+    emit(
         args,
         [o.model_dump(mode="json") for o in ops],
-        _table(rows, ("ID", "LOGIN", "NAME", "ROLE", "MAX_OPEN")),
+        table(rows, ("ID", "LOGIN", "NAME", "ROLE", "MAX_OPEN")),
     )
-
-
-def _with_hub(fn: Callable[[Hub, argparse.Namespace], Awaitable[None]]) -> Callable[..., int]:
-    def run(settings: Settings, args: argparse.Namespace) -> int:
-        async def go(resolved_settings: Settings) -> None:
-            async with open_hub(resolved_settings) as hub:
-                await fn(hub, args)
-
-        with resolved(settings) as (ready, _servers):
-            asyncio.run(go(ready))
-        return 0
-
-    return run
 
 
 # ------------------------------------------------------------------ processes
@@ -294,14 +264,14 @@ def build_parser() -> argparse.ArgumentParser:
     mail.add_argument("--sent-folder", help="append a copy of each reply to this folder")
     mail.add_argument("--backlog", type=int, help="newest mails imported at first connect")
     add.add_argument("--json", action="store_true")
-    add.set_defaults(func=_with_hub(cmd_line_add))
+    add.set_defaults(func=with_hub(cmd_line_add))
     ls = line_sub.add_parser("list", help="list lines", description="list lines")
     ls.add_argument("--json", action="store_true")
-    ls.set_defaults(func=_with_hub(cmd_line_list))
+    ls.set_defaults(func=with_hub(cmd_line_list))
     show = line_sub.add_parser("show", help="show one line", description="show one line")
     show.add_argument("line_id")
     show.add_argument("--json", action="store_true")
-    show.set_defaults(func=_with_hub(cmd_line_show))
+    show.set_defaults(func=with_hub(cmd_line_show))
     add_line_crm_command(line_sub)
 
     op = sub.add_parser("operator", help="manage operators")
@@ -315,12 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--language", action="append", help="language code (repeatable)")
     add.add_argument("--max-open", type=int, default=10)
     add.add_argument("--json", action="store_true")
-    add.set_defaults(func=_with_hub(cmd_operator_add))
+    add.set_defaults(func=with_hub(cmd_operator_add))
     ls = op_sub.add_parser("list", help="list operators", description="list operators")
     ls.add_argument("--json", action="store_true")
-    ls.set_defaults(func=_with_hub(cmd_operator_list))
+    ls.set_defaults(func=with_hub(cmd_operator_list))
     add_crm_commands(sub)
-    add_routing_commands(sub, line_sub, op_sub, _with_hub)
+    add_routing_commands(sub, line_sub, op_sub, with_hub)
     return parser
 
 

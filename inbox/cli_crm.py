@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from inbox.cli_common import emit, table, with_hub
 from inbox.domain.errors import InboxError
 from inbox.domain.models import CrmCreate, CrmRules, Pipeline, PipelineKind, Stage
 from inbox.wiring import Hub
@@ -30,23 +31,19 @@ def parse_stages(specs: list[str], won: str, lost: str) -> tuple[Stage, ...]:
 
 
 async def cmd_pipelines_list(hub: Hub, args: argparse.Namespace) -> None:
-    from inbox.cli import _emit, _table
-
     pipelines = await hub.crm_side.pipelines.list()
     rows = [
         (p.id, p.kind.value, "b2b" if p.b2b else "b2c", p.name, " > ".join(s.id for s in p.stages))
         for p in pipelines
     ]
-    _emit(
+    emit(
         args,
         [p.model_dump(mode="json") for p in pipelines],
-        _table(rows, ("ID", "KIND", "FOR", "NAME", "STAGES")),
+        table(rows, ("ID", "KIND", "FOR", "NAME", "STAGES")),
     )
 
 
 async def cmd_pipelines_add(hub: Hub, args: argparse.Namespace) -> None:
-    from inbox.cli import _emit
-
     pipeline = Pipeline(
         id=args.id,
         name=args.name,
@@ -56,27 +53,23 @@ async def cmd_pipelines_add(hub: Hub, args: argparse.Namespace) -> None:
         created_at=hub.clock.now(),
     )
     added = await hub.crm_side.pipelines.add(pipeline)
-    _emit(args, added.model_dump(mode="json"), f"pipeline {added.id} created")
+    emit(args, added.model_dump(mode="json"), f"pipeline {added.id} created")
 
 
 async def cmd_outbox(hub: Hub, args: argparse.Namespace) -> None:
-    from inbox.cli import _emit, _table
-
     items = await hub.crm_side.stores.outbox.list(status=args.status, limit=args.limit)
     rows = [
         (i.id, i.status.value, str(i.attempts), i.remote_id or "", i.last_error or "")
         for i in items
     ]
-    _emit(
+    emit(
         args,
         [i.model_dump(mode="json") for i in items],
-        _table(rows, ("ITEM", "STATUS", "ATTEMPTS", "REMOTE_ID", "LAST_ERROR")),
+        table(rows, ("ITEM", "STATUS", "ATTEMPTS", "REMOTE_ID", "LAST_ERROR")),
     )
 
 
 async def cmd_line_crm(hub: Hub, args: argparse.Namespace) -> None:
-    from inbox.cli import _emit
-
     line = await hub.lines.get(args.line_id)
     rules = CrmRules(
         create=CrmCreate(args.create),
@@ -86,20 +79,18 @@ async def cmd_line_crm(hub: Hub, args: argparse.Namespace) -> None:
     )
     await hub.line_admin().save(line.model_copy(update={"crm": rules}))  # the REST API's checks
     data: dict[str, Any] = rules.model_dump(mode="json")
-    _emit(args, data, f"line {line.id}: create {rules.create.value} on a new conversation")
+    emit(args, data, f"line {line.id}: create {rules.create.value} on a new conversation")
 
 
 def add_crm_commands(sub: Any) -> None:
     """``inbox crm ...``."""
-    from inbox.cli import _with_hub
-
     crm = sub.add_parser("crm", help="CRM pipelines and the external-CRM outbox")
     crm_sub = crm.add_subparsers(dest="crm_command", required=True, metavar="ACTION")
     pipes = crm_sub.add_parser("pipelines", help="deal pipelines")
     pipes_sub = pipes.add_subparsers(dest="pipelines_command", required=True, metavar="ACTION")
     ls = pipes_sub.add_parser("list", help="list pipelines", description="list pipelines")
     ls.add_argument("--json", action="store_true")
-    ls.set_defaults(func=_with_hub(cmd_pipelines_list))
+    ls.set_defaults(func=with_hub(cmd_pipelines_list))
     add = pipes_sub.add_parser("add", help="add a deal pipeline", description="add a pipeline")
     add.add_argument("--id", required=True)
     add.add_argument("--name", required=True)
@@ -108,18 +99,16 @@ def add_crm_commands(sub: Any) -> None:
     add.add_argument("--lost", default="lost", help="id of the lost stage")
     add.add_argument("--b2b", action="store_true")
     add.add_argument("--json", action="store_true")
-    add.set_defaults(func=_with_hub(cmd_pipelines_add))
+    add.set_defaults(func=with_hub(cmd_pipelines_add))
     out = crm_sub.add_parser("outbox", help="external-CRM pushes", description="list the outbox")
     out.add_argument("--status", choices=["pending", "done", "failed"], default="failed")
     out.add_argument("--limit", type=int, default=50)
     out.add_argument("--json", action="store_true")
-    out.set_defaults(func=_with_hub(cmd_outbox))
+    out.set_defaults(func=with_hub(cmd_outbox))
 
 
 def add_line_crm_command(line_sub: Any) -> None:
     """``inbox line crm LINE_ID ...``."""
-    from inbox.cli import _with_hub
-
     p = line_sub.add_parser(
         "crm", help="what a new conversation creates", description="set a line's CRM rules"
     )
@@ -129,4 +118,4 @@ def add_line_crm_command(line_sub: Any) -> None:
     p.add_argument("--responsible", default="assignee", help="'assignee' or an operator id")
     p.add_argument("--b2b", action="store_true", help="a B2B line (longer pipeline)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_with_hub(cmd_line_crm))
+    p.set_defaults(func=with_hub(cmd_line_crm))

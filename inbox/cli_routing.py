@@ -13,13 +13,13 @@ Without options, ``line routing`` shows the line's current rules. Every command 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 
+from inbox.cli_common import emit
 from inbox.domain.errors import ValidationFailed
 from inbox.domain.models import (
     BusinessHours,
@@ -95,10 +95,6 @@ def apply_routing_args(line: Line, args: argparse.Namespace) -> Line:
     return line.model_copy(update=fields)
 
 
-def _print(args: argparse.Namespace, data: Any, text: str) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2) if args.json else text)
-
-
 async def cmd_line_routing(hub: Hub, args: argparse.Namespace) -> None:
     line = await hub.lines.get(args.line_id)
     updated = apply_routing_args(line, args)
@@ -115,7 +111,7 @@ async def cmd_line_routing(hub: Hub, args: argparse.Namespace) -> None:
         f" {len(updated.business_hours.windows)} hour windows,"
         f" {len(updated.business_hours.holidays)} holidays"
     )
-    _print(args, view, text)
+    emit(args, view, text)
 
 
 async def cmd_team_add(hub: Hub, args: argparse.Namespace) -> None:
@@ -124,19 +120,19 @@ async def cmd_team_add(hub: Hub, args: argparse.Namespace) -> None:
     team = await hub.teams.add(
         Team(name=args.name, manager_id=args.manager, created_at=hub.clock.now())
     )
-    _print(args, team.model_dump(mode="json"), f"team {team.id} ({team.name}) created")
+    emit(args, team.model_dump(mode="json"), f"team {team.id} ({team.name}) created")
 
 
 async def cmd_team_list(hub: Hub, args: argparse.Namespace) -> None:
     teams = await hub.teams.list()
     text = "\n".join(f"{t.id}  {t.name}  manager={t.manager_id or '-'}" for t in teams)
-    _print(args, [t.model_dump(mode="json") for t in teams], text or "no teams")
+    emit(args, [t.model_dump(mode="json") for t in teams], text or "no teams")
 
 
 async def cmd_presence(hub: Hub, args: argparse.Namespace) -> None:
     await hub.router.set_presence(args.operator_id, Presence(args.presence))
     data = {"operator_id": args.operator_id, "presence": args.presence}
-    _print(args, data, f"operator {args.operator_id} is {args.presence}")
+    emit(args, data, f"operator {args.operator_id} is {args.presence}")
 
 
 async def cmd_queue(hub: Hub, args: argparse.Namespace) -> None:
@@ -144,12 +140,12 @@ async def cmd_queue(hub: Hub, args: argparse.Namespace) -> None:
     text = "\n".join(
         f"{c.id}  line={c.line_id}  priority={c.priority}  queued_at={c.queued_at}" for c in queue
     )
-    _print(args, [c.model_dump(mode="json") for c in queue], text or "the queue is empty")
+    emit(args, [c.model_dump(mode="json") for c in queue], text or "the queue is empty")
 
 
 async def cmd_reconcile(hub: Hub, args: argparse.Namespace) -> None:
     fixed = await hub.router.reconcile()
-    _print(args, {"fixed": fixed}, f"reconciled: {fixed} entries fixed")
+    emit(args, {"fixed": fixed}, f"reconciled: {fixed} entries fixed")
 
 
 Wrap = Callable[[Callable[[Hub, argparse.Namespace], Any]], Callable[..., int]]

@@ -423,11 +423,12 @@ class IngestHook(Protocol):
     async def on_message_stored(self, stored: MessageStored) -> None: ...
 
 
-class Router(Protocol):
-    """Assigns conversations to operators. Every change goes through one atomic path.
+class Assigner(Protocol):
+    """Who has a conversation: routing it, and people giving it to someone.
 
-    All methods return the conversation as stored after the change and raise ``Conflict``
-    when a concurrent change won (the caller may re-read and retry or report it).
+    Every change goes through one atomic path. All methods return the conversation as
+    stored after the change and raise ``Conflict`` when a concurrent change won (the
+    caller may re-read and retry or report it).
     """
 
     async def route(self, conversation_id: str) -> Conversation:
@@ -435,6 +436,12 @@ class Router(Protocol):
         ...
 
     async def claim(self, conversation_id: str, operator_id: str) -> Conversation: ...
+
+    async def assign(
+        self, conversation_id: str, operator_id: str, *, by: str | None, note: str | None = None
+    ) -> Conversation:
+        """A manager assigns a conversation, whoever has it now (capacity still applies)."""
+        ...
 
     async def transfer(
         self,
@@ -448,19 +455,25 @@ class Router(Protocol):
 
     async def release(self, conversation_id: str, *, reason: str) -> Conversation: ...
 
+
+class RoutingReactions(Protocol):
+    """What routing must hear about from the use-cases (replays are harmless)."""
+
     async def on_operator_reply(self, conversation_id: str, operator_id: str) -> None: ...
 
     async def on_resolved(self, conversation_id: str) -> None: ...
+
+
+class PresenceTracker(Protocol):
+    """Operators' presence: an explicit status, and heartbeats from an open inbox."""
 
     async def set_presence(self, operator_id: str, presence: Presence) -> None: ...
 
     async def heartbeat(self, operator_id: str) -> None: ...
 
-    async def assign(
-        self, conversation_id: str, operator_id: str, *, by: str | None, note: str | None = None
-    ) -> Conversation:
-        """A manager assigns a conversation, whoever has it now (capacity still applies)."""
-        ...
+
+class RoutingUpkeep(Protocol):
+    """The queue as people see it, and the worker's periodic jobs."""
 
     async def queue(self, limit: int = 100) -> builtins.list[Conversation]: ...
 
@@ -471,6 +484,10 @@ class Router(Protocol):
     async def sweep(self) -> int:
         """Timers: presence timeouts, offline grace, no-reply, opening hours, the queue."""
         ...
+
+
+class Router(Assigner, RoutingReactions, PresenceTracker, RoutingUpkeep, Protocol):
+    """The whole router, as the hub holds it; a consumer asks for the role it uses."""
 
 
 class CrmView(Protocol):
