@@ -45,6 +45,7 @@ from inbox.domain.ports import (
 from inbox.security import PasswordChecker, session_secret
 from inbox.services.files import AttachmentFetcher
 from inbox.services.ingest import Ingest
+from inbox.services.lifecycle import Lifecycle
 from inbox.services.line_rules import LineRules
 from inbox.services.lines import LineAdmin
 from inbox.services.mail_threads import MailThreader
@@ -228,6 +229,16 @@ class Hub:
     routing: RedisRouter | None = None  # the concrete router, for its worker jobs and tools
     mailboxes: EmailPollers | None = None  # IMAP pollers, started by the worker's job only
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def lifecycle(self) -> Lifecycle:
+        """Resolve, reopen, snooze and wake: the one path for the API, the CLI and the worker."""
+        return Lifecycle(
+            conversations=self.conversations,
+            snoozed=self.inbox,
+            router=self.router,
+            publisher=self.publisher,
+            clock=self.clock,
+        )
 
     def line_admin(self) -> LineAdmin:
         """Line writes with the one validation the API and the CLI share."""

@@ -612,6 +612,17 @@ class Router:
         gone = frozenset({conv.assignee_id}) if conv.assignee_id else frozenset()
         return await self.route_conversation(released, exclude=gone)
 
+    async def on_reopened(self, conversation_id: str) -> Conversation:
+        """A person reopened or a snooze woke a conversation: the ingest reopen path."""
+        conv = await self.conversations.get(conversation_id)
+        if conv.status is not ConversationStatus.OPEN:
+            return conv
+        if conv.assignee_id is None:
+            return await self.route_conversation(conv)
+        contact = await self.contacts.get(conv.contact_id)
+        await self._retake(conv, await self.line(conv.line_id), contact)
+        return await self.conversations.get(conversation_id)
+
     async def on_operator_reply(self, conversation_id: str, operator_id: str) -> None:
         await self.conversations.set_reply_due(conversation_id, None)
 

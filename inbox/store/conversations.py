@@ -194,6 +194,8 @@ class MongoConversationRepository:
                     "resolved_at": None,
                 }
             }
+            if status is ConversationStatus.SNOOZED:
+                change["$set"]["reply_due_at"] = None  # snooze pauses the no-reply deadline
             current = await self.get(conversation_id)
             if current.status is ConversationStatus.RESOLVED:
                 change["$inc"] = {"reopen_count": 1}
@@ -295,6 +297,7 @@ class MongoConversationRepository:
             self._c.find(
                 {
                     "active": True,
+                    "status": ConversationStatus.OPEN.value,
                     "reply_due_at": {"$lte": now},
                     "assignee_id": {"$type": "string"},
                 }

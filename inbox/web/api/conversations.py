@@ -216,12 +216,7 @@ async def snooze(request: web.Request) -> web.StreamResponse:
     scope = await caller_scope(request)
     body = await read_body(request, SnoozeIn)
     conversation = await actionable_conversation(hub, scope, request.match_info["conversation_id"])
-    if body.until.tzinfo is None or body.until <= hub.clock.now():
-        raise ValidationFailed("snooze until a future time with a time zone", code="bad_time")
-    changed = await hub.conversations.set_status(
-        conversation.id, ConversationStatus.SNOOZED, hub.clock.now(), snoozed_until=body.until
-    )
-    await _publish(hub, "conversation.status", changed)
+    changed = await hub.lifecycle().snooze(conversation.id, body.until)
     return respond(ConversationOut(conversation=changed))
 
 
@@ -235,12 +230,7 @@ async def resolve(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     scope = await caller_scope(request)
     conversation = await actionable_conversation(hub, scope, request.match_info["conversation_id"])
-    changed = await hub.conversations.set_status(
-        conversation.id, ConversationStatus.RESOLVED, hub.clock.now()
-    )
-    await hub.router.on_resolved(conversation.id)
-    await _publish(hub, "conversation.status", changed)
-    log.info("conversation_resolved", conversation_id=conversation.id)
+    changed = await hub.lifecycle().resolve(conversation.id)
     return respond(ConversationOut(conversation=changed))
 
 
@@ -254,10 +244,7 @@ async def reopen(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     scope = await caller_scope(request)
     conversation = await actionable_conversation(hub, scope, request.match_info["conversation_id"])
-    changed = await hub.conversations.set_status(
-        conversation.id, ConversationStatus.OPEN, hub.clock.now()
-    )
-    await _publish(hub, "conversation.status", changed)
+    changed = await hub.lifecycle().reopen(conversation.id)
     return respond(ConversationOut(conversation=changed))
 
 
