@@ -119,6 +119,10 @@ class ConversationRepository(Protocol):
     async def record_outbound(
         self, conversation_id: str, at: datetime, preview: str | None
     ) -> Conversation: ...
+    async def record_response(self, conversation_id: str, at: datetime) -> None:
+        """A human reply the platform accepted: the first response time, the waiting clock."""
+        ...
+
     async def set_status(
         self,
         conversation_id: str,

@@ -194,6 +194,8 @@ class Sender:
             claimed.id, receipt.external_id, self._clock.now(), receipt.extra_external_ids
         )
         log_.info("message_sent", attempts=sent.attempts)
+        if sent.sender_id is not None:  # a person's reply, accepted: it counts as a response
+            await self._conversations.record_response(sent.conversation_id, self._clock.now())
         await self._publish_status(sent)
         return sent
 

@@ -163,12 +163,18 @@ class MongoConversationRepository:
             "last_operator_message_at": _later("$last_operator_message_at", at),
             "last_message_at": _later("$last_message_at", at),
             "updated_at": _later("$updated_at", at),
-            "first_operator_response_at": {"$ifNull": ["$first_operator_response_at", at]},
             "last_message_preview": {"$literal": (preview or "")[:PREVIEW_CHARS]},
             "unread_count": 0,
         }
         await self._c.update_one({"_id": conversation_id}, [{"$set": stage}])
         return await self.get(conversation_id)
+
+    async def record_response(self, conversation_id: str, at: datetime) -> None:
+        stage = {
+            "first_operator_response_at": {"$ifNull": ["$first_operator_response_at", at]},
+            "last_response_at": _later("$last_response_at", at),
+        }
+        await self._c.update_one({"_id": conversation_id}, [{"$set": stage}])
 
     async def set_status(
         self,

@@ -123,12 +123,8 @@ class MongoInboxQueries:
             clauses.append(
                 {
                     "$or": [
-                        {"last_operator_message_at": None},
-                        {
-                            "$expr": {
-                                "$lt": ["$last_operator_message_at", "$last_customer_message_at"]
-                            }
-                        },
+                        {"last_response_at": None},
+                        {"$expr": {"$lt": ["$last_response_at", "$last_customer_message_at"]}},
                     ]
                 }
             )
