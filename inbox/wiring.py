@@ -78,6 +78,7 @@ from inbox.store.operators import MongoOperatorRepository, MongoTeamRepository
 from inbox.store.presence import MongoAccountOwners, MongoPresenceRepository
 from inbox.store.redis_client import make_redis
 from inbox.store.rejected import MongoRejectedWebhooks
+from inbox.store.reply_keys import MongoReplyKeys
 from inbox.store.sessions import RedisLoginLimiter, RedisSessionStore
 from inbox.store.tokens import MongoTokenRepository
 from routing.router import Router as RedisRouter
@@ -423,7 +424,11 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
                 ),
             ),
             replier=Replier(
-                conversations=conversations, messages=messages, publisher=publisher, clock=clock
+                conversations=conversations,
+                messages=messages,
+                publisher=publisher,
+                clock=clock,
+                keys=MongoReplyKeys(db),
             ),
             sender=Sender(
                 lines=lines,

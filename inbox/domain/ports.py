@@ -235,6 +235,10 @@ class MessageRepository(Protocol):
         """Inbound messages whose attachments still wait to be downloaded."""
         ...
 
+    async def claim_files(self, message_id: str, now: datetime, lease_s: float) -> Message | None:
+        """Take a message's pending downloads for a lease; None if held or nothing pending."""
+        ...
+
     async def set_attachment_file(self, message_id: str, index: int, file_id: str) -> None: ...
     async def files_done(self, message_id: str) -> None: ...
     async def files_retry(self, message_id: str, reason: str, next_at: datetime) -> int:
@@ -268,6 +272,14 @@ class MessageMarks(Protocol):
 
     async def in_flight(self, conversation_id: str, now: datetime) -> builtins.list[Message]:
         """Our messages a sender holds right now (claimed, the platform not answered yet)."""
+        ...
+
+
+class ReplyKeys(Protocol):
+    """Idempotency keys of replies: a retry with the same key finds the first reply."""
+
+    async def bind(self, key: str, message_id: str, now: datetime, ttl_s: float) -> str:
+        """Bind ``key`` to ``message_id`` unless bound within ``ttl_s``; the bound id."""
         ...
 
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 import structlog
 
 from inbox.domain.clock import Clock
+from inbox.domain.downloads import needs_download
 from inbox.domain.errors import DeliveryError
 from inbox.domain.events import MessageStored, message_event
 from inbox.domain.models import Message
@@ -32,6 +33,7 @@ log = structlog.get_logger(__name__)
 
 MAX_FAILURES = 5
 RETRY_S = 60.0
+CLAIM_S = 300.0  # a crashed fetcher's claim lapses; the sweep then retries
 
 
 class AttachmentFetcher:
@@ -58,8 +60,8 @@ class AttachmentFetcher:
 
     async def on_message_stored(self, stored: MessageStored) -> None:
         """Ingest hook: fetch at once; a failure is left to the worker's sweep."""
-        if not any(a.file_id is None for a in stored.message.attachments):
-            return
+        if not any(needs_download(a) for a in stored.message.attachments):
+            return  # no file to fetch: a location, a contact, a link, or already stored
         try:
             await self.fetch(stored.message)
         except Exception:  # a hook boundary: the sweep retries, ingest must not fail
@@ -76,8 +78,17 @@ class AttachmentFetcher:
         return len(due)
 
     async def fetch(self, message: Message) -> Message:
-        """Download what is missing; returns the message as stored afterwards."""
-        current = await self._messages.get(message.id)
+        """Download what is missing; returns the message as stored afterwards.
+
+        The download is claimed first (a lease in MongoDB), so concurrent duplicates of a
+        delivery and the worker's sweep fetch each file once; the one that lost the claim
+        returns the message as it is.
+        """
+        if not any(needs_download(a) for a in message.attachments):
+            return message
+        current = await self._messages.claim_files(message.id, self._clock.now(), CLAIM_S)
+        if current is None:
+            return await self._messages.get(message.id)
         line = await self._lines.get(current.line_id)
         connector = self._connectors.get(line.kind)
         if not isinstance(connector, FileSource):
@@ -85,7 +96,7 @@ class AttachmentFetcher:
             return current
         changed = False
         for index, attachment in enumerate(current.attachments):
-            if attachment.file_id is not None:
+            if not needs_download(attachment):
                 continue
             try:
                 data = await connector.fetch_file(line, attachment)

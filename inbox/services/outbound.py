@@ -19,6 +19,7 @@ import structlog
 from inbox.domain.clock import Clock
 from inbox.domain.errors import DeliveryError, NotFound, ValidationFailed
 from inbox.domain.events import message_event, status_event
+from inbox.domain.ids import new_id
 from inbox.domain.inbound import ContactUpdate
 from inbox.domain.models import (
     Attachment,
@@ -36,6 +37,7 @@ from inbox.domain.ports import (
     LineRepository,
     MessageRepository,
     OutboundTarget,
+    ReplyKeys,
 )
 
 log = structlog.get_logger(__name__)
@@ -43,6 +45,7 @@ log = structlog.get_logger(__name__)
 MAX_TEXT = 65_536
 LEASE_S = 60.0
 MAX_ATTEMPTS = 8
+KEY_TTL_S = 24 * 3600.0  # how long an Idempotency-Key of a reply is remembered
 
 
 def backoff_s(attempt: int, *, base: float = 2.0, cap: float = 300.0) -> float:
@@ -68,11 +71,30 @@ class Replier:
         messages: MessageRepository,
         publisher: EventPublisher,
         clock: Clock,
+        keys: ReplyKeys | None = None,
     ) -> None:
         self._conversations = conversations
         self._messages = messages
         self._publisher = publisher
         self._clock = clock
+        self._keys = keys
+
+    async def _replayed(
+        self, conversation_id: str, operator_id: str | None, key: str
+    ) -> tuple[str, Message | None]:
+        """The message id a keyed reply gets, and the reply already stored under the key."""
+        if self._keys is None:
+            raise ValidationFailed("idempotency keys are not available", code="no_idempotency")
+        fresh = new_id()
+        bound = await self._keys.bind(
+            f"{operator_id or '-'}:{conversation_id}:{key}", fresh, self._clock.now(), KEY_TTL_S
+        )
+        if bound == fresh:
+            return fresh, None
+        try:
+            return bound, await self._messages.get(bound)
+        except NotFound:  # the first attempt stopped before storing it: store it now
+            return bound, None
 
     async def reply(
         self,
@@ -83,14 +105,26 @@ class Replier:
         *,
         note: bool = False,
         quick_replies: Sequence[str] = (),
+        idempotency_key: str | None = None,
     ) -> Message:
+        """Store a reply (or a note) once; a retry with the same ``idempotency_key`` within
+        24 h returns the reply the first attempt stored (it is not stored or sent again)."""
         if not (text and text.strip()) and not attachments:
             raise ValidationFailed("a reply needs text or an attachment", code="empty_reply")
         if text and len(text) > MAX_TEXT:
             raise ValidationFailed(f"text is longer than {MAX_TEXT} characters", code="too_long")
         conversation = await self._conversations.get(conversation_id)
+        message_id = new_id()
+        if idempotency_key is not None:
+            message_id, earlier = await self._replayed(
+                conversation.id, operator_id, idempotency_key
+            )
+            if earlier is not None:
+                log.info("reply_replayed", message_id=earlier.id)
+                return earlier
         now = self._clock.now()
         message = Message(
+            id=message_id,
             conversation_id=conversation.id,
             line_id=conversation.line_id,
             channel=conversation.channel,
@@ -111,7 +145,12 @@ class Replier:
                 conversation = await self._conversations.set_status(
                     conversation.id, ConversationStatus.OPEN, now
                 )
-        await self._publisher.publish(message_event("message.created", message, conversation, now))
+        try:
+            await self._publisher.publish(
+                message_event("message.created", message, conversation, now)
+            )
+        except Exception:  # live updates are best effort: the reply is stored and will be sent
+            log.exception("event_publish_failed", event_type="message.created")
         return message
 
 

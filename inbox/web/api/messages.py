@@ -116,6 +116,19 @@ async def _read_multipart(hub: Hub, request: web.Request) -> tuple[str | None, l
     return text, attachments
 
 
+def idempotency_key(request: web.Request) -> str | None:
+    """The ``Idempotency-Key`` header: a retry with the same key never sends twice (24 h)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 200 or not all(" " < c <= "~" for c in key):
+        raise ValidationFailed(
+            "Idempotency-Key must be 1 to 200 visible ASCII characters",
+            code="bad_idempotency_key",
+        )
+    return key
+
+
 @api.route(
     "POST",
     "/conversations/{conversation_id}/messages",
@@ -135,7 +148,12 @@ async def reply(request: web.Request) -> web.StreamResponse:
         body = await read_body(request, ReplyIn)
         text, attachments, quick = body.text, [], tuple(body.quick_replies)
     message = await hub.replier.reply(
-        conversation.id, scope.operator.id, text, attachments, quick_replies=quick
+        conversation.id,
+        scope.operator.id,
+        text,
+        attachments,
+        quick_replies=quick,
+        idempotency_key=idempotency_key(request),
     )
     hub.spawn(hub.sender.attempt(message.id), name=f"send:{message.id}")
     await hub.router.on_operator_reply(conversation.id, scope.operator.id)
