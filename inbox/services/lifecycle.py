@@ -21,6 +21,7 @@ from inbox.domain.models import Conversation, ConversationStatus
 from inbox.domain.ports import (
     ConversationRepository,
     EventPublisher,
+    ReadMarks,
     Router,
     SnoozedConversations,
 )
@@ -36,23 +37,30 @@ class Lifecycle:
         *,
         conversations: ConversationRepository,
         snoozed: SnoozedConversations,
+        reads: ReadMarks,
         router: Router,
         publisher: EventPublisher,
         clock: Clock,
     ) -> None:
         self._conversations = conversations
         self._snoozed = snoozed
+        self._reads = reads
         self._router = router
         self._publisher = publisher
         self._clock = clock
 
-    async def _announce(self, conversation: Conversation) -> None:
+    async def _announce(
+        self, conversation: Conversation, kind: str = "conversation.status"
+    ) -> None:
         try:
-            await self._publisher.publish(
-                conversation_event("conversation.status", conversation, self._clock.now())
-            )
+            await self._publisher.publish(conversation_event(kind, conversation, self._clock.now()))
         except Exception:  # live updates are best effort: the change is stored
-            log.exception("event_publish_failed", event_type="conversation.status")
+            log.exception("event_publish_failed", event_type=kind)
+
+    async def mark_read(self, conversation_id: str) -> Conversation:
+        changed = await self._reads.mark_read(conversation_id)
+        await self._announce(changed, "conversation.updated")
+        return changed
 
     async def resolve(self, conversation_id: str) -> Conversation:
         changed = await self._conversations.set_status(

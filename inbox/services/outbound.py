@@ -109,6 +109,29 @@ class Replier:
     ) -> Message:
         """Store a reply (or a note) once; a retry with the same ``idempotency_key`` within
         24 h returns the reply the first attempt stored (it is not stored or sent again)."""
+        message, _ = await self.reply_once(
+            conversation_id,
+            operator_id,
+            text,
+            attachments,
+            note=note,
+            quick_replies=quick_replies,
+            idempotency_key=idempotency_key,
+        )
+        return message
+
+    async def reply_once(
+        self,
+        conversation_id: str,
+        operator_id: str | None,
+        text: str | None,
+        attachments: Sequence[Attachment] = (),
+        *,
+        note: bool = False,
+        quick_replies: Sequence[str] = (),
+        idempotency_key: str | None = None,
+    ) -> tuple[Message, bool]:
+        """:meth:`reply`, and whether this call stored it (False: a replay of its key)."""
         if not (text and text.strip()) and not attachments:
             raise ValidationFailed("a reply needs text or an attachment", code="empty_reply")
         if text and len(text) > MAX_TEXT:
@@ -121,7 +144,7 @@ class Replier:
             )
             if earlier is not None:
                 log.info("reply_replayed", message_id=earlier.id)
-                return earlier
+                return earlier, False
         now = self._clock.now()
         message = Message(
             id=message_id,
@@ -151,7 +174,7 @@ class Replier:
             )
         except Exception:  # live updates are best effort: the reply is stored and will be sent
             log.exception("event_publish_failed", event_type="message.created")
-        return message
+        return message, True
 
 
 class Sender:

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from inbox.domain.clock import FrozenClock
 from inbox.domain.models import ConversationStatus, DeliveryStatus, Direction
-from inbox.store.inbox import ConversationFilter
+from inbox.domain.web_ports import ConversationFilter
 from inbox.wiring import Hub, open_hub
 from tests.fakes import callback_sink
 from tests.helpers import api_body, make_line, post_api

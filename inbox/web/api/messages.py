@@ -17,8 +17,8 @@ from inbox.web.api.conversations import caller_scope
 from inbox.web.api.registry import ApiRoutes, read_body, read_query, respond
 from inbox.web.api.schemas import MessageOut, MessagePage, MessageQuery, ReplyIn
 from inbox.web.api.scope import actionable_conversation, visible_conversation
+from inbox.web.hub import WebHub as Hub
 from inbox.web.keys import HUB
-from inbox.wiring import Hub
 
 log = structlog.get_logger(__name__)
 api = ApiRoutes(tag="messages")
@@ -147,7 +147,7 @@ async def reply(request: web.Request) -> web.StreamResponse:
     else:
         body = await read_body(request, ReplyIn)
         text, attachments, quick = body.text, [], tuple(body.quick_replies)
-    message = await hub.replier.reply(
+    message = await hub.answer().reply(
         conversation.id,
         scope.operator.id,
         text,
@@ -155,9 +155,6 @@ async def reply(request: web.Request) -> web.StreamResponse:
         quick_replies=quick,
         idempotency_key=idempotency_key(request),
     )
-    hub.spawn(hub.sender.attempt(message.id), name=f"send:{message.id}")
-    await hub.router.on_operator_reply(conversation.id, scope.operator.id)
-    log.info("reply_stored", conversation_id=conversation.id, message_id=message.id)
     return respond(MessageOut(message=message), status=201)
 
 
@@ -173,7 +170,7 @@ async def note(request: web.Request) -> web.StreamResponse:
     scope = await caller_scope(request)
     body = await read_body(request, ReplyIn)
     conversation = await visible_conversation(hub, scope, request.match_info["conversation_id"])
-    message = await hub.replier.reply(conversation.id, scope.operator.id, body.text, note=True)
+    message = await hub.answer().note(conversation.id, scope.operator.id, body.text)
     return respond(MessageOut(message=message), status=201)
 
 

@@ -37,6 +37,7 @@ async def test_a_retried_reply_with_the_same_key_is_stored_and_sent_once(
         assert [a.status for a in answers] == [201, 201, 201]
         ids = {(await a.json())["message"]["id"] for a in answers}
         assert len(ids) == 1
+        await hub.drain_background()
         clock.advance(hours=23)
         again = await client.post(url, json={"text": "once"}, headers=keyed)
         assert (await again.json())["message"]["id"] in ids
