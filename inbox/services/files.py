@@ -17,7 +17,7 @@ import structlog
 from inbox.domain.clock import Clock
 from inbox.domain.downloads import needs_download
 from inbox.domain.errors import DeliveryError
-from inbox.domain.events import MessageStored, message_event
+from inbox.domain.events import Event, MessageStored, message_event
 from inbox.domain.models import Message
 from inbox.domain.ports import (
     ConnectorRegistry,
@@ -28,6 +28,7 @@ from inbox.domain.ports import (
     LineRepository,
     MessageRepository,
 )
+from inbox.services.live import BestEffort
 
 log = structlog.get_logger(__name__)
 
@@ -55,7 +56,7 @@ class AttachmentFetcher:
         self._messages = messages
         self._connectors = connectors
         self._files = files
-        self._publisher = publisher
+        self._live = BestEffort(publisher)
         self._clock = clock
 
     async def on_message_stored(self, stored: MessageStored) -> None:
@@ -130,10 +131,8 @@ class AttachmentFetcher:
             log.info("attachment_fetch_retry", message_id=message.id, reason=error.message)
 
     async def _announce(self, message: Message) -> None:
-        try:
+        async def build() -> Event:
             conversation = await self._conversations.get(message.conversation_id)
-            await self._publisher.publish(
-                message_event("message.updated", message, conversation, self._clock.now())
-            )
-        except Exception:  # live updates are best effort
-            log.exception("event_publish_failed", event_type="message.updated")
+            return message_event("message.updated", message, conversation, self._clock.now())
+
+        await self._live.announce(build, "message.updated")

@@ -25,6 +25,7 @@ from inbox.domain.ports import (
     Router,
     SnoozedConversations,
 )
+from inbox.services.live import BestEffort
 
 log = structlog.get_logger(__name__)
 
@@ -46,16 +47,13 @@ class Lifecycle:
         self._snoozed = snoozed
         self._reads = reads
         self._router = router
-        self._publisher = publisher
+        self._live = BestEffort(publisher)
         self._clock = clock
 
     async def _announce(
         self, conversation: Conversation, kind: str = "conversation.status"
     ) -> None:
-        try:
-            await self._publisher.publish(conversation_event(kind, conversation, self._clock.now()))
-        except Exception:  # live updates are best effort: the change is stored
-            log.exception("event_publish_failed", event_type=kind)
+        await self._live.publish(conversation_event(kind, conversation, self._clock.now()))
 
     async def mark_read(self, conversation_id: str) -> Conversation:
         changed = await self._reads.mark_read(conversation_id)

@@ -18,7 +18,7 @@ import structlog
 
 from inbox.domain.clock import Clock
 from inbox.domain.errors import DeliveryError, NotFound, ValidationFailed
-from inbox.domain.events import message_event, status_event
+from inbox.domain.events import Event, message_event, status_event
 from inbox.domain.ids import new_id
 from inbox.domain.inbound import ContactUpdate
 from inbox.domain.models import (
@@ -39,6 +39,7 @@ from inbox.domain.ports import (
     OutboundTarget,
     ReplyKeys,
 )
+from inbox.services.live import BestEffort
 
 log = structlog.get_logger(__name__)
 
@@ -75,7 +76,7 @@ class Replier:
     ) -> None:
         self._conversations = conversations
         self._messages = messages
-        self._publisher = publisher
+        self._live = BestEffort(publisher)
         self._clock = clock
         self._keys = keys
 
@@ -168,12 +169,7 @@ class Replier:
                 conversation = await self._conversations.set_status(
                     conversation.id, ConversationStatus.OPEN, now
                 )
-        try:
-            await self._publisher.publish(
-                message_event("message.created", message, conversation, now)
-            )
-        except Exception:  # live updates are best effort: the reply is stored and will be sent
-            log.exception("event_publish_failed", event_type="message.created")
+        await self._live.publish(message_event("message.created", message, conversation, now))
         return message, True
 
 
@@ -197,7 +193,7 @@ class Sender:
         self._conversations = conversations
         self._messages = messages
         self._connectors = connectors
-        self._publisher = publisher
+        self._live = BestEffort(publisher)
         self._clock = clock
         self._max_attempts = max_attempts
 
@@ -296,11 +292,11 @@ class Sender:
         return updated
 
     async def _publish_status(self, message: Message) -> None:
-        try:
+        async def build() -> Event:
             conversation = await self._conversations.get(message.conversation_id)
-            await self._publisher.publish(status_event(message, conversation, self._clock.now()))
-        except Exception:  # live updates are best effort
-            log.exception("event_publish_failed", event_type="message.status")
+            return status_event(message, conversation, self._clock.now())
+
+        await self._live.announce(build, "message.status")
 
     async def drain(self, limit: int = 100) -> int:
         """Send every due message (the worker calls this periodically and at start)."""
