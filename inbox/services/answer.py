@@ -3,14 +3,14 @@ after the HTTP answer, and the router hears that the assignee wrote."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import structlog
 
-from inbox.domain.models import Attachment, Message
+from inbox.domain.models import Message
 from inbox.domain.ports import Router
-from inbox.services.outbound import Replier, Sender
+from inbox.services.outbound import Draft, Replier, Sender
 
 log = structlog.get_logger(__name__)
 
@@ -25,22 +25,10 @@ class Answer:
         self._spawn = spawn
 
     async def reply(
-        self,
-        conversation_id: str,
-        operator_id: str,
-        text: str | None,
-        attachments: Sequence[Attachment] = (),
-        *,
-        quick_replies: Sequence[str] = (),
-        idempotency_key: str | None = None,
+        self, conversation_id: str, operator_id: str, draft: Draft, idempotency_key: str | None
     ) -> Message:
-        message, stored = await self._replier.reply_once(
-            conversation_id,
-            operator_id,
-            text,
-            attachments,
-            quick_replies=quick_replies,
-            idempotency_key=idempotency_key,
+        message, stored = await self._replier.store(
+            conversation_id, operator_id, draft, idempotency_key
         )
         if not stored:  # a retry of a stored reply: its send is already under way
             return message

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
@@ -62,6 +63,16 @@ def unanswered_since(conversation: Conversation, now: datetime) -> datetime:
     return max(last, hour_ago) if last is not None else hour_ago
 
 
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What an operator wrote: a reply (text and/or files, optional quick replies) or a note."""
+
+    text: str | None
+    attachments: tuple[Attachment, ...] = ()
+    note: bool = False
+    quick_replies: tuple[str, ...] = ()
+
+
 class Replier:
     """Stores an operator's reply or internal note; replies are then sent by :class:`Sender`."""
 
@@ -110,29 +121,20 @@ class Replier:
     ) -> Message:
         """Store a reply (or a note) once; a retry with the same ``idempotency_key`` within
         24 h returns the reply the first attempt stored (it is not stored or sent again)."""
-        message, _ = await self.reply_once(
-            conversation_id,
-            operator_id,
-            text,
-            attachments,
-            note=note,
-            quick_replies=quick_replies,
-            idempotency_key=idempotency_key,
-        )
+        draft = Draft(text, tuple(attachments), note=note, quick_replies=tuple(quick_replies))
+        message, _ = await self.store(conversation_id, operator_id, draft, idempotency_key)
         return message
 
-    async def reply_once(
+    async def store(
         self,
         conversation_id: str,
         operator_id: str | None,
-        text: str | None,
-        attachments: Sequence[Attachment] = (),
-        *,
-        note: bool = False,
-        quick_replies: Sequence[str] = (),
+        draft: Draft,
         idempotency_key: str | None = None,
     ) -> tuple[Message, bool]:
         """:meth:`reply`, and whether this call stored it (False: a replay of its key)."""
+        text, attachments, note = draft.text, draft.attachments, draft.note
+        quick_replies = draft.quick_replies
         if not (text and text.strip()) and not attachments:
             raise ValidationFailed("a reply needs text or an attachment", code="empty_reply")
         if text and len(text) > MAX_TEXT:

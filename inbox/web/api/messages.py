@@ -13,6 +13,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from inbox.domain.errors import NotFound, PayloadTooLarge, ValidationFailed
 from inbox.domain.filenames import safe_filename
 from inbox.domain.models import Attachment, AttachmentKind, Message
+from inbox.services.outbound import Draft
 from inbox.web.api.conversations import caller_scope
 from inbox.web.api.registry import ApiRoutes, read_body, read_query, respond
 from inbox.web.api.schemas import MessageOut, MessagePage, MessageQuery, ReplyIn
@@ -147,13 +148,9 @@ async def reply(request: web.Request) -> web.StreamResponse:
     else:
         body = await read_body(request, ReplyIn)
         text, attachments, quick = body.text, [], tuple(body.quick_replies)
+    draft = Draft(text, tuple(attachments), quick_replies=quick)
     message = await hub.answer().reply(
-        conversation.id,
-        scope.operator.id,
-        text,
-        attachments,
-        quick_replies=quick,
-        idempotency_key=idempotency_key(request),
+        conversation.id, scope.operator.id, draft, idempotency_key(request)
     )
     return respond(MessageOut(message=message), status=201)
 
