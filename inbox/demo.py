@@ -27,8 +27,7 @@ from inbox.security import hash_password
 from inbox.services.lines import LineAdmin
 from inbox.settings import Settings
 from inbox.web.app import build_app
-from inbox.web.keys import HUB
-from inbox.wiring import Hub
+from inbox.wiring import Hub, hub_of, open_hub
 
 log = structlog.get_logger(__name__)
 
@@ -94,14 +93,14 @@ def run_demo(settings: Settings, *, host: str | None = None, port: int | None = 
         bind_host = host or ready.host
         bind_port = port if port is not None else ready.port
         base_url = f"http://{bind_host}:{bind_port}"
-        app = build_app(ready)
+        app = build_app(ready, open_hub)
         worker_in_app(app)
         died = asyncio.Event()
         if servers is not None:
             watch_embedded(app, servers, died)
 
         async def seed_ctx(app: web.Application) -> AsyncIterator[None]:
-            operator, line, created = await seed(app[HUB])
+            operator, line, created = await seed(hub_of(app))
             task = asyncio.create_task(_after_start(base_url, line, created, operator))
             yield
             task.cancel()

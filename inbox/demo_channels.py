@@ -26,8 +26,7 @@ from inbox.devfakes.telegram import FakeTelegram
 from inbox.devfakes.viber import FakeViber
 from inbox.domain.models import ChannelKind, Line
 from inbox.services.lines import LineAdmin, webhook_url
-from inbox.web.keys import HUB
-from inbox.wiring import Hub
+from inbox.wiring import Hub, hub_of
 
 log = structlog.get_logger(__name__)
 
@@ -144,7 +143,7 @@ async def _set_up(
     ig: FakeInstagram | None = None,
 ) -> None:
     await _wait_listening(base_url)
-    hub = app[HUB]
+    hub = hub_of(app)
     tg_line, tg_new = await _line(hub, ChannelKind.TELEGRAM, TG_NAME, TG_TOKEN, tg.base_url)
     viber_line, viber_new = await _line(
         hub, ChannelKind.VIBER, VIBER_NAME, VIBER_TOKEN, viber.api_base

@@ -28,8 +28,7 @@ from inbox.devfakes.dovecot import Dovecot, dovecot_binary
 from inbox.devfakes.smtp import Received, SmtpSink
 from inbox.domain.models import ChannelKind, Line
 from inbox.services.lines import LineAdmin
-from inbox.web.keys import HUB
-from inbox.wiring import Hub, mail_intake
+from inbox.wiring import Hub, hub_of, mail_intake
 
 log = structlog.get_logger(__name__)
 
@@ -143,7 +142,7 @@ def email_demo(app: web.Application) -> None:
     """Add the demo mailbox to the demo app's lifetime."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        hub: Hub = app[HUB]
+        hub: Hub = hub_of(app)
         async with demo_mailbox(hub) as box:
             if hub.mailboxes is not None:  # the demo runs the worker in this process
                 await hub.mailboxes.reconcile()  # read the new mailbox now, not in 30 s

@@ -16,8 +16,7 @@ from inbox.embedded import EmbeddedServers
 from inbox.runtime import resolved
 from inbox.settings import Settings
 from inbox.web.app import build_app
-from inbox.web.keys import HUB
-from inbox.wiring import open_hub
+from inbox.wiring import hub_of, open_hub
 from inbox.worker import install_stop_signals, run_worker
 
 log = structlog.get_logger(__name__)
@@ -44,7 +43,7 @@ def worker_in_app(app: web.Application) -> None:
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        task = asyncio.create_task(run_worker(app[HUB], stop))
+        task = asyncio.create_task(run_worker(hub_of(app), stop))
         yield
         stop.set()
         await task
@@ -85,7 +84,7 @@ def run_web(
 
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
     with resolved(settings) as (ready, servers):
-        app = build_app(ready)
+        app = build_app(ready, open_hub)
         died = asyncio.Event()
         if servers is not None:
             watch_embedded(app, servers, died)

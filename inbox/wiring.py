@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import structlog
+from aiohttp import web
 from redis.asyncio import Redis
 
 from connectors.api import ApiConnector
@@ -44,8 +45,11 @@ from inbox.domain.ports import (
 )
 from inbox.reporting import Reporting, ensure_report_indexes
 from inbox.security import PasswordChecker, session_secret
+from inbox.services.answer import Answer
+from inbox.services.assignment import Assignment
 from inbox.services.files import AttachmentFetcher
 from inbox.services.ingest import Ingest
+from inbox.services.lifecycle import Lifecycle
 from inbox.services.line_rules import LineRules
 from inbox.services.lines import LineAdmin
 from inbox.services.mail_threads import MailThreader
@@ -78,8 +82,10 @@ from inbox.store.operators import MongoOperatorRepository, MongoTeamRepository
 from inbox.store.presence import MongoAccountOwners, MongoPresenceRepository
 from inbox.store.redis_client import make_redis
 from inbox.store.rejected import MongoRejectedWebhooks
+from inbox.store.reply_keys import MongoReplyKeys
 from inbox.store.sessions import RedisLoginLimiter, RedisSessionStore
 from inbox.store.tokens import MongoTokenRepository
+from inbox.web.keys import HUB
 from routing.router import Router as RedisRouter
 from routing.router import RouterConfig
 from routing.state import RoutingState
@@ -230,6 +236,27 @@ class Hub:
     mailboxes: EmailPollers | None = None  # IMAP pollers, started by the worker's job only
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
+    def lifecycle(self) -> Lifecycle:
+        """Resolve, reopen, snooze and wake: the one path for the API, the CLI and the worker."""
+        return Lifecycle(
+            conversations=self.conversations,
+            snoozed=self.inbox,
+            reads=self.inbox,
+            router=self.router,
+            publisher=self.publisher,
+            clock=self.clock,
+        )
+
+    def assignment(self) -> Assignment:
+        """Claim, transfer and assign: the one path for the API and the CLI."""
+        return Assignment(router=self.router, operators=self.operators, teams=self.teams)
+
+    def answer(self) -> Answer:
+        """An operator's reply or note: the one path for the API and the CLI."""
+        return Answer(
+            replier=self.replier, sender=self.sender, router=self.router, spawn=self.spawn
+        )
+
     def line_admin(self) -> LineAdmin:
         """Line writes with the one validation the API and the CLI share."""
         rules = LineRules(
@@ -258,6 +285,9 @@ class Hub:
         if self.background:
             await asyncio.wait(set(self.background), timeout=within_s)
 
+    def live_source(self) -> tuple[Redis, str, str]:
+        return self.redis, self.publisher.stream, f"{self.settings.redis_prefix}live"
+
     async def ready(self) -> dict[str, bool]:
         """Whether MongoDB and Redis answer now (the readiness probe)."""
         status = {"mongo": False, "redis": False}
@@ -267,6 +297,14 @@ class Hub:
         with contextlib.suppress(Exception):
             status["redis"] = bool(await asyncio.wait_for(self.redis.ping(), 2))
         return status
+
+
+def hub_of(app: web.Application) -> Hub:
+    """The full hub an app runs on (the web sees it only as a ``WebHub``)."""
+    hub = app[HUB]
+    if not isinstance(hub, Hub):
+        raise TypeError("the app does not run on an inbox.wiring.Hub")
+    return hub
 
 
 def mail_intake(hub: Hub, pollers: EmailPollers | None = None) -> MailIntake:
@@ -418,7 +456,11 @@ async def open_hub(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
                 ),
             ),
             replier=Replier(
-                conversations=conversations, messages=messages, publisher=publisher, clock=clock
+                conversations=conversations,
+                messages=messages,
+                publisher=publisher,
+                clock=clock,
+                keys=MongoReplyKeys(db),
             ),
             sender=Sender(
                 lines=lines,

@@ -18,7 +18,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from inbox.services import line_tokens
 from inbox.services.reports.refresh import REFRESH_INTERVAL_S
 from inbox.services.sla import monitor as sla_monitor
-from inbox.services.snooze import wake_snoozed
 from inbox.wiring import Hub
 
 log = structlog.get_logger(__name__)
@@ -46,7 +45,7 @@ def hub_jobs(hub: Hub) -> list[Job]:
         Job(
             "snooze_wake",
             hub.settings.ui.snooze_check_s,
-            lambda: wake_snoozed(hub.inbox, hub.publisher, hub.clock),
+            lambda: hub.lifecycle().wake_due(),
         ),
         Job(
             "line_tokens",

@@ -44,6 +44,15 @@ class Reactions:
         if due is not None:
             await self.conversations.set_reply_due(conv.id, due, only_if_unset=True)
 
+    async def reopened(self, conv: Conversation, contact: Contact) -> Conversation:
+        """A reopen or a snooze's wake outside ingest takes the ingest reopen path."""
+        if conv.status is not ConversationStatus.OPEN:
+            return conv
+        if conv.assignee_id is None:
+            return await self.decider.route(conv, contact)
+        await self._retake(conv, await self.pool.line(conv.line_id), contact)
+        return await self.conversations.get(conv.id)
+
     async def _retake(self, conv: Conversation, line: Line, contact: Contact) -> None:
         """A reopened conversation goes back to its operator if they can take it now."""
         holder = conv.assignee_id

@@ -78,6 +78,7 @@ class Router:
         config = config or RouterConfig()
         self.state = state
         self.conversations = conversations
+        self.contacts = contacts
         self.presence = presence
         self.clock = clock
         self.pool = OperatorPool(
@@ -257,6 +258,11 @@ class Router:
         if freed:
             await self.drain()
         return changed
+
+    async def on_reopened(self, conversation_id: str) -> Conversation:
+        """A person reopened or a snooze woke a conversation: the ingest reopen path."""
+        conv = await self.conversations.get(conversation_id)
+        return await self.reactions.reopened(conv, await self.contacts.get(conv.contact_id))
 
     async def on_operator_reply(self, conversation_id: str, operator_id: str) -> None:
         await self.reactions.operator_replied(conversation_id)

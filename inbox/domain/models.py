@@ -260,6 +260,8 @@ class Conversation(Model):
     first_operator_response_at: datetime | None = None
     last_customer_message_at: datetime | None = None
     last_operator_message_at: datetime | None = None
+    # The last human reply the platform accepted (a failed send never counts as a response).
+    last_response_at: datetime | None = None
     last_message_at: datetime | None = None
     last_message_preview: str | None = None
     assigned_at: datetime | None = None

@@ -15,8 +15,9 @@ from datetime import timedelta
 import structlog
 
 from inbox.domain.clock import Clock
+from inbox.domain.downloads import needs_download
 from inbox.domain.errors import DeliveryError
-from inbox.domain.events import MessageStored, message_event
+from inbox.domain.events import Event, MessageStored, message_event
 from inbox.domain.models import Message
 from inbox.domain.ports import (
     ConnectorRegistry,
@@ -27,11 +28,13 @@ from inbox.domain.ports import (
     LineRepository,
     MessageRepository,
 )
+from inbox.services.live import BestEffort
 
 log = structlog.get_logger(__name__)
 
 MAX_FAILURES = 5
 RETRY_S = 60.0
+CLAIM_S = 300.0  # a crashed fetcher's claim lapses; the sweep then retries
 
 
 class AttachmentFetcher:
@@ -53,13 +56,13 @@ class AttachmentFetcher:
         self._messages = messages
         self._connectors = connectors
         self._files = files
-        self._publisher = publisher
+        self._live = BestEffort(publisher)
         self._clock = clock
 
     async def on_message_stored(self, stored: MessageStored) -> None:
         """Ingest hook: fetch at once; a failure is left to the worker's sweep."""
-        if not any(a.file_id is None for a in stored.message.attachments):
-            return
+        if not any(needs_download(a) for a in stored.message.attachments):
+            return  # no file to fetch: a location, a contact, a link, or already stored
         try:
             await self.fetch(stored.message)
         except Exception:  # a hook boundary: the sweep retries, ingest must not fail
@@ -76,8 +79,17 @@ class AttachmentFetcher:
         return len(due)
 
     async def fetch(self, message: Message) -> Message:
-        """Download what is missing; returns the message as stored afterwards."""
-        current = await self._messages.get(message.id)
+        """Download what is missing; returns the message as stored afterwards.
+
+        The download is claimed first (a lease in MongoDB), so concurrent duplicates of a
+        delivery and the worker's sweep fetch each file once; the one that lost the claim
+        returns the message as it is.
+        """
+        if not any(needs_download(a) for a in message.attachments):
+            return message
+        current = await self._messages.claim_files(message.id, self._clock.now(), CLAIM_S)
+        if current is None:
+            return await self._messages.get(message.id)
         line = await self._lines.get(current.line_id)
         connector = self._connectors.get(line.kind)
         if not isinstance(connector, FileSource):
@@ -85,7 +97,7 @@ class AttachmentFetcher:
             return current
         changed = False
         for index, attachment in enumerate(current.attachments):
-            if attachment.file_id is not None:
+            if not needs_download(attachment):
                 continue
             try:
                 data = await connector.fetch_file(line, attachment)
@@ -119,10 +131,8 @@ class AttachmentFetcher:
             log.info("attachment_fetch_retry", message_id=message.id, reason=error.message)
 
     async def _announce(self, message: Message) -> None:
-        try:
+        async def build() -> Event:
             conversation = await self._conversations.get(message.conversation_id)
-            await self._publisher.publish(
-                message_event("message.updated", message, conversation, self._clock.now())
-            )
-        except Exception:  # live updates are best effort
-            log.exception("event_publish_failed", event_type="message.updated")
+            return message_event("message.updated", message, conversation, self._clock.now())
+
+        await self._live.announce(build, "message.updated")

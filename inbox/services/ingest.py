@@ -39,6 +39,7 @@ from inbox.domain.ports import (
     MessageMarks,
     MessageRepository,
 )
+from inbox.services.live import BestEffort
 from inbox.services.mail_threads import MailThreader
 from inbox.services.marks import Marks
 
@@ -338,10 +339,7 @@ class Ingest:
         return len(pending)
 
     async def _safe_publish(self, event: Event) -> None:
-        try:
-            await self._publisher.publish(event)
-        except Exception:  # live updates are best effort; the data is already stored
-            log.exception("event_publish_failed", event_type=event.type)
+        await BestEffort(self._publisher).publish(event)
 
 
 def customer_message(

@@ -15,6 +15,7 @@ from inbox.domain.clock import Clock
 from inbox.domain.errors import InboxError
 from inbox.domain.events import Event
 from inbox.domain.ports import ConnectorRegistry, EventPublisher, LineRepository, TokenRefresher
+from inbox.services.live import BestEffort
 
 log = structlog.get_logger(__name__)
 
@@ -65,14 +66,12 @@ async def _warn(
         f"The access token of line {line.name!r} could not be renewed: {reason[:300]}. "
         "Renew it by hand before it expires, or messages on this line will stop."
     )
-    try:
-        await publisher.publish(
-            Event(
-                type="line.warning",
-                at=now,
-                line_id=line.id,
-                data={"line_id": line.id, "line_name": line.name, "message": message},
-            )
+    # the warning is also logged and kept on the line: its live view is best effort
+    await BestEffort(publisher).publish(
+        Event(
+            type="line.warning",
+            at=now,
+            line_id=line.id,
+            data={"line_id": line.id, "line_name": line.name, "message": message},
         )
-    except Exception:  # the warning is also logged and kept on the line
-        log.exception("event_publish_failed", event_type="line.warning")
+    )

@@ -140,8 +140,9 @@ class Marks:
         stored, inserted = await self._messages.insert(message)
         if not inserted:
             return []
-        conversation = await self._conversations.record_outbound(
-            conversation.id, now, stored.text or ""
-        )
+        await self._conversations.record_outbound(conversation.id, now, stored.text or "")
+        # written by a person in the platform's own app and already delivered: a response
+        await self._conversations.record_response(conversation.id, now)
+        conversation = await self._conversations.get(conversation.id)
         log.info("echo_stored", line_id=line.id, conversation_id=conversation.id)
         return [message_event("message.created", stored, conversation, now)]

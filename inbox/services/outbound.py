@@ -12,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
 
 from inbox.domain.clock import Clock
 from inbox.domain.errors import DeliveryError, NotFound, ValidationFailed
-from inbox.domain.events import message_event, status_event
+from inbox.domain.events import Event, message_event, status_event
+from inbox.domain.ids import new_id
 from inbox.domain.inbound import ContactUpdate
 from inbox.domain.models import (
     Attachment,
@@ -36,13 +38,16 @@ from inbox.domain.ports import (
     LineRepository,
     MessageRepository,
     OutboundTarget,
+    ReplyKeys,
 )
+from inbox.services.live import BestEffort
 
 log = structlog.get_logger(__name__)
 
 MAX_TEXT = 65_536
 LEASE_S = 60.0
 MAX_ATTEMPTS = 8
+KEY_TTL_S = 24 * 3600.0  # how long an Idempotency-Key of a reply is remembered
 
 
 def backoff_s(attempt: int, *, base: float = 2.0, cap: float = 300.0) -> float:
@@ -58,6 +63,16 @@ def unanswered_since(conversation: Conversation, now: datetime) -> datetime:
     return max(last, hour_ago) if last is not None else hour_ago
 
 
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What an operator wrote: a reply (text and/or files, optional quick replies) or a note."""
+
+    text: str | None
+    attachments: tuple[Attachment, ...] = ()
+    note: bool = False
+    quick_replies: tuple[str, ...] = ()
+
+
 class Replier:
     """Stores an operator's reply or internal note; replies are then sent by :class:`Sender`."""
 
@@ -68,11 +83,30 @@ class Replier:
         messages: MessageRepository,
         publisher: EventPublisher,
         clock: Clock,
+        keys: ReplyKeys | None = None,
     ) -> None:
         self._conversations = conversations
         self._messages = messages
-        self._publisher = publisher
+        self._live = BestEffort(publisher)
         self._clock = clock
+        self._keys = keys
+
+    async def _replayed(
+        self, conversation_id: str, operator_id: str | None, key: str
+    ) -> tuple[str, Message | None]:
+        """The message id a keyed reply gets, and the reply already stored under the key."""
+        if self._keys is None:
+            raise ValidationFailed("idempotency keys are not available", code="no_idempotency")
+        fresh = new_id()
+        bound = await self._keys.bind(
+            f"{operator_id or '-'}:{conversation_id}:{key}", fresh, self._clock.now(), KEY_TTL_S
+        )
+        if bound == fresh:
+            return fresh, None
+        try:
+            return bound, await self._messages.get(bound)
+        except NotFound:  # the first attempt stopped before storing it: store it now
+            return bound, None
 
     async def reply(
         self,
@@ -83,14 +117,40 @@ class Replier:
         *,
         note: bool = False,
         quick_replies: Sequence[str] = (),
+        idempotency_key: str | None = None,
     ) -> Message:
+        """Store a reply (or a note) once; a retry with the same ``idempotency_key`` within
+        24 h returns the reply the first attempt stored (it is not stored or sent again)."""
+        draft = Draft(text, tuple(attachments), note=note, quick_replies=tuple(quick_replies))
+        message, _ = await self.store(conversation_id, operator_id, draft, idempotency_key)
+        return message
+
+    async def store(
+        self,
+        conversation_id: str,
+        operator_id: str | None,
+        draft: Draft,
+        idempotency_key: str | None = None,
+    ) -> tuple[Message, bool]:
+        """:meth:`reply`, and whether this call stored it (False: a replay of its key)."""
+        text, attachments, note = draft.text, draft.attachments, draft.note
+        quick_replies = draft.quick_replies
         if not (text and text.strip()) and not attachments:
             raise ValidationFailed("a reply needs text or an attachment", code="empty_reply")
         if text and len(text) > MAX_TEXT:
             raise ValidationFailed(f"text is longer than {MAX_TEXT} characters", code="too_long")
         conversation = await self._conversations.get(conversation_id)
+        message_id = new_id()
+        if idempotency_key is not None:
+            message_id, earlier = await self._replayed(
+                conversation.id, operator_id, idempotency_key
+            )
+            if earlier is not None:
+                log.info("reply_replayed", message_id=earlier.id)
+                return earlier, False
         now = self._clock.now()
         message = Message(
+            id=message_id,
             conversation_id=conversation.id,
             line_id=conversation.line_id,
             channel=conversation.channel,
@@ -111,8 +171,8 @@ class Replier:
                 conversation = await self._conversations.set_status(
                     conversation.id, ConversationStatus.OPEN, now
                 )
-        await self._publisher.publish(message_event("message.created", message, conversation, now))
-        return message
+        await self._live.publish(message_event("message.created", message, conversation, now))
+        return message, True
 
 
 class Sender:
@@ -135,7 +195,7 @@ class Sender:
         self._conversations = conversations
         self._messages = messages
         self._connectors = connectors
-        self._publisher = publisher
+        self._live = BestEffort(publisher)
         self._clock = clock
         self._max_attempts = max_attempts
 
@@ -194,6 +254,8 @@ class Sender:
             claimed.id, receipt.external_id, self._clock.now(), receipt.extra_external_ids
         )
         log_.info("message_sent", attempts=sent.attempts)
+        if sent.sender_id is not None:  # a person's reply, accepted: it counts as a response
+            await self._conversations.record_response(sent.conversation_id, self._clock.now())
         await self._publish_status(sent)
         return sent
 
@@ -232,11 +294,11 @@ class Sender:
         return updated
 
     async def _publish_status(self, message: Message) -> None:
-        try:
+        async def build() -> Event:
             conversation = await self._conversations.get(message.conversation_id)
-            await self._publisher.publish(status_event(message, conversation, self._clock.now()))
-        except Exception:  # live updates are best effort
-            log.exception("event_publish_failed", event_type="message.status")
+            return status_event(message, conversation, self._clock.now())
+
+        await self._live.announce(build, "message.status")
 
     async def drain(self, limit: int = 100) -> int:
         """Send every due message (the worker calls this periodically and at start)."""

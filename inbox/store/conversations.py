@@ -163,12 +163,18 @@ class MongoConversationRepository:
             "last_operator_message_at": _later("$last_operator_message_at", at),
             "last_message_at": _later("$last_message_at", at),
             "updated_at": _later("$updated_at", at),
-            "first_operator_response_at": {"$ifNull": ["$first_operator_response_at", at]},
             "last_message_preview": {"$literal": (preview or "")[:PREVIEW_CHARS]},
             "unread_count": 0,
         }
         await self._c.update_one({"_id": conversation_id}, [{"$set": stage}])
         return await self.get(conversation_id)
+
+    async def record_response(self, conversation_id: str, at: datetime) -> None:
+        stage = {
+            "first_operator_response_at": {"$ifNull": ["$first_operator_response_at", at]},
+            "last_response_at": _later("$last_response_at", at),
+        }
+        await self._c.update_one({"_id": conversation_id}, [{"$set": stage}])
 
     async def set_status(
         self,
@@ -195,6 +201,8 @@ class MongoConversationRepository:
                     "resolved_at": None,
                 }
             }
+            if status is ConversationStatus.SNOOZED:
+                change["$set"]["reply_due_at"] = None  # snooze pauses the no-reply deadline
             current = await self.get(conversation_id)
             if current.status is ConversationStatus.RESOLVED:
                 change["$inc"] = {"reopen_count": 1}
@@ -297,6 +305,7 @@ class MongoConversationRepository:
             self._c.find(
                 {
                     "active": True,
+                    "status": ConversationStatus.OPEN.value,
                     "reply_due_at": {"$lte": now},
                     "assignee_id": {"$type": "string"},
                 }

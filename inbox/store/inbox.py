@@ -8,35 +8,21 @@ the user's filters and never widens it.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import DESCENDING
 
 from inbox.domain.errors import NotFound, ValidationFailed
-from inbox.domain.models import ChannelKind, Conversation, ConversationStatus, Message
+from inbox.domain.models import Conversation, ConversationStatus, Message
+from inbox.domain.web_ports import ConversationFilter
 from inbox.store.conversations import wake_if_snoozed
 from inbox.store.docs import from_doc
 from inbox.store.mongo import Database
 from inbox.store.search import digits, prefix_regex, words
 
 SEARCH_LIMIT = 500
-
-
-@dataclass(frozen=True, slots=True)
-class ConversationFilter:
-    """What the operator asked for; every field narrows the list."""
-
-    assignee_id: str | None = None
-    unassigned: bool = False
-    team_ids: tuple[str, ...] | None = None
-    line_id: str | None = None
-    channel: ChannelKind | None = None
-    status: ConversationStatus | None = None
-    active_only: bool = False
-    waiting_min: int | None = None
-    q: str | None = None
 
 
 def encode_cursor(conversation: Conversation) -> str:
@@ -123,12 +109,8 @@ class MongoInboxQueries:
             clauses.append(
                 {
                     "$or": [
-                        {"last_operator_message_at": None},
-                        {
-                            "$expr": {
-                                "$lt": ["$last_operator_message_at", "$last_customer_message_at"]
-                            }
-                        },
+                        {"last_response_at": None},
+                        {"$expr": {"$lt": ["$last_response_at", "$last_customer_message_at"]}},
                     ]
                 }
             )
@@ -163,6 +145,19 @@ class MongoInboxQueries:
 
     async def count(self, audience: dict[str, Any], flt: ConversationFilter, now: datetime) -> int:
         return await self._conversations.count_documents(await self._query(audience, flt, now))
+
+    async def summary(self, audience: dict[str, Any]) -> tuple[dict[str, int], dict[str, int], int]:
+        query = {"$and": [audience, {"active": True}]} if audience else {"active": True}
+        by_status: Counter[str] = Counter()
+        by_assignee: Counter[str] = Counter()
+        unassigned = 0
+        async for doc in self._conversations.find(query, {"status": 1, "assignee_id": 1}):
+            by_status[doc["status"]] += 1
+            if doc.get("assignee_id"):
+                by_assignee[doc["assignee_id"]] += 1
+            else:
+                unassigned += 1
+        return dict(by_status), dict(by_assignee), unassigned
 
     async def mark_read(self, conversation_id: str) -> Conversation:
         result = await self._conversations.update_one(

@@ -15,11 +15,10 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from inbox.domain.downloads import needs_download
 from inbox.domain.errors import NotFound, PayloadRejected
 from inbox.domain.models import (
     DELIVERY_RANK,
-    Attachment,
-    AttachmentKind,
     DeliveryStatus,
     Direction,
     Message,
@@ -30,16 +29,6 @@ from inbox.store.search import words
 
 _SENDABLE = [DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value]
 _ACCEPTED = [s.value for s in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)]
-_NO_FILE = (AttachmentKind.LOCATION, AttachmentKind.CONTACT, AttachmentKind.LINK)
-
-
-def needs_download(attachment: Attachment) -> bool:
-    """Whether an inbound attachment names a platform file we have not stored yet."""
-    return (
-        attachment.kind not in _NO_FILE
-        and attachment.file_id is None
-        and bool(attachment.external_id or attachment.url)
-    )
 
 
 class MongoMessageRepository:
@@ -254,6 +243,19 @@ class MongoMessageRepository:
         )
         return [from_doc(Message, d) async for d in cursor]
 
+    async def claim_files(self, message_id: str, now: datetime, lease_s: float) -> Message | None:
+        """Take the download of a message's files for ``lease_s``; None if another holds it
+        or nothing is pending (so duplicates and sweeps never fetch the same file twice)."""
+        result = await self._c.update_one(
+            {
+                "_id": message_id,
+                "files_pending": True,
+                "$or": [{"files_claimed_until": None}, {"files_claimed_until": {"$lt": now}}],
+            },
+            {"$set": {"files_claimed_until": now + timedelta(seconds=lease_s)}},
+        )
+        return await self.get(message_id) if result.modified_count == 1 else None
+
     async def set_attachment_file(self, message_id: str, index: int, file_id: str) -> None:
         await self._c.update_one(
             {"_id": message_id}, {"$set": {f"attachments.{index}.file_id": file_id}}
@@ -262,7 +264,10 @@ class MongoMessageRepository:
     async def files_done(self, message_id: str) -> None:
         await self._c.update_one(
             {"_id": message_id},
-            {"$set": {"files_pending": False}, "$unset": {"files_next_at": ""}},
+            {
+                "$set": {"files_pending": False},
+                "$unset": {"files_next_at": "", "files_claimed_until": ""},
+            },
         )
 
     async def files_retry(self, message_id: str, reason: str, next_at: datetime) -> int:
@@ -270,6 +275,7 @@ class MongoMessageRepository:
             {"_id": message_id},
             {
                 "$set": {"files_next_at": next_at, "files_error": reason[:500]},
+                "$unset": {"files_claimed_until": ""},
                 "$inc": {"files_failures": 1},
             },
         )

@@ -123,6 +123,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         _ix([("updated_at", DESCENDING), ("_id", DESCENDING)], "inbox_recent"),
     ],
+    "reply_keys": [
+        _ix([("expires_at", ASCENDING)], "expire_when_due", expireAfterSeconds=0),
+    ],
     "rejected_webhooks": [
         _ix([("line_id", ASCENDING), ("sha256", ASCENDING)], "uniq_line_body", unique=True),
         # Records are evidence for a while, not an archive.

@@ -12,18 +12,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
 
 from inbox.domain.ids import new_secret
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    operator_id: str
-    csrf: str
+from inbox.domain.web_ports import Session
 
 
 def _digest(value: str) -> str:

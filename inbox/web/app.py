@@ -11,15 +11,16 @@ from inbox.settings import Settings
 from inbox.web import crm_api, health, routing_api, ui, webhooks
 from inbox.web.api import setup_api
 from inbox.web.auth import auth_middleware
+from inbox.web.hub import WebHub
 from inbox.web.keys import HUB
 from inbox.web.middleware import errors_to_json, request_context, security_headers
-from inbox.wiring import Hub, open_hub
 
-HubFactory = Callable[[Settings], AbstractAsyncContextManager[Hub]]
+HubFactory = Callable[[Settings], AbstractAsyncContextManager[WebHub]]
 
 
-def build_app(settings: Settings, hub_factory: HubFactory = open_hub) -> web.Application:
-    """The web application; the hub opens on startup and closes on cleanup."""
+def build_app(settings: Settings, hub_factory: HubFactory) -> web.Application:
+    """The web application; the hub (``inbox.wiring.open_hub`` in the web process) opens
+    on startup and closes on cleanup."""
     app = web.Application(middlewares=[request_context, errors_to_json, auth_middleware])
     app.on_response_prepare.append(security_headers)
 

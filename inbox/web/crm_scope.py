@@ -43,8 +43,8 @@ from inbox.domain.models import (
 )
 from inbox.web.api.scope import Scope, scope_for
 from inbox.web.auth import current_operator
+from inbox.web.hub import WebHub as Hub
 from inbox.web.keys import HUB
-from inbox.wiring import Hub
 
 
 class Record(Owned, Protocol):

@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from inbox.domain.clock import FrozenClock
 from inbox.domain.models import ConversationStatus, DeliveryStatus, Direction
+from inbox.domain.web_ports import ConversationFilter
 from inbox.wiring import Hub, open_hub
 from tests.fakes import callback_sink
 from tests.helpers import api_body, make_line, post_api
@@ -118,3 +119,24 @@ async def test_unreachable_callback_retries(client: TestClient, hub: Hub) -> Non
     result = await hub.sender.attempt(reply.id)
     assert result is not None
     assert result.status is DeliveryStatus.RETRYING
+
+
+async def test_only_a_reply_the_platform_accepted_counts_as_a_response(
+    client: TestClient, hub: Hub, clock: FrozenClock
+) -> None:
+    async with callback_sink([400]) as sink:
+        _, conv_id = await start_conversation(client, hub, sink.url)
+        clock.advance(minutes=20)
+        refused = await hub.replier.reply(conv_id, "op-1", "refused")
+        assert (await hub.sender.attempt(refused.id)).status is DeliveryStatus.FAILED  # type: ignore[union-attr]
+        after_failure = await hub.conversations.get(conv_id)
+        assert after_failure.first_operator_response_at is None
+        assert after_failure.last_response_at is None
+        waiting = await hub.inbox.count({}, ConversationFilter(waiting_min=10), clock.now())
+        assert waiting == 1  # the customer still waits: the waiting badge stays
+        clock.advance(60)
+        accepted = await hub.replier.reply(conv_id, "op-1", "accepted")
+        assert (await hub.sender.attempt(accepted.id)).status is DeliveryStatus.SENT  # type: ignore[union-attr]
+    answered = await hub.conversations.get(conv_id)
+    assert answered.first_operator_response_at == clock.now()
+    assert await hub.inbox.count({}, ConversationFilter(waiting_min=10), clock.now()) == 0

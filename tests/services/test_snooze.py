@@ -10,7 +10,6 @@ from aiohttp.test_utils import TestClient
 
 from inbox.domain.clock import FrozenClock
 from inbox.domain.models import ConversationStatus
-from inbox.services.snooze import wake_snoozed
 from inbox.wiring import Hub
 from tests.helpers import api_body, make_line, post_api
 from tests.web.api.support import customer_writes
@@ -27,10 +26,10 @@ async def test_due_snoozes_wake_and_resolved_ones_stay(
         await hub.conversations.set_status(
             conversation_id, ConversationStatus.SNOOZED, clock.now(), snoozed_until=until
         )
-    assert await wake_snoozed(hub.inbox, hub.publisher, clock) == 0
+    assert await hub.lifecycle().wake_due() == 0
     await hub.conversations.set_status(second, ConversationStatus.RESOLVED, clock.now())
     clock.advance(hours=1)
-    assert await wake_snoozed(hub.inbox, hub.publisher, clock) == 1
+    assert await hub.lifecycle().wake_due() == 1
     woke = await hub.conversations.get(first)
     assert (woke.status, woke.snoozed_until) == (ConversationStatus.OPEN, None)
     assert (await hub.conversations.get(second)).status is ConversationStatus.RESOLVED
@@ -63,7 +62,7 @@ async def test_a_customer_message_wakes_a_snoozed_conversation_at_once(
         if e["type"] == "conversation.status"
     ]
     assert changes == [("conversation.status", "open")]
-    assert await wake_snoozed(hub.inbox, hub.publisher, clock) == 0  # nothing left to wake
+    assert await hub.lifecycle().wake_due() == 0  # nothing left to wake
 
 
 async def test_concurrent_customer_messages_wake_a_snoozed_conversation_once(

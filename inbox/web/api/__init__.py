@@ -97,14 +97,7 @@ def setup_api(app: web.Application) -> None:
     for module in MODULES:
         app.add_routes(module.table)
     app[OPENAPI] = {}
-    setup_live(
-        app,
-        lambda a: (
-            a[HUB].redis,
-            a[HUB].publisher.stream,
-            f"{a[HUB].settings.redis_prefix}live",
-        ),
-    )
+    setup_live(app, lambda a: a[HUB].live_source())
 
 
 __all__ = ["OPENAPI", "api_routes", "app_api_routes", "setup_api"]

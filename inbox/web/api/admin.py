@@ -6,8 +6,6 @@ role) and the summary report (managers see their teams, admins everything).
 
 from __future__ import annotations
 
-from collections import Counter
-
 import structlog
 from aiohttp import web
 
@@ -32,8 +30,8 @@ from inbox.web.api.schemas import (
     TeamOut,
 )
 from inbox.web.auth import SESSION_ID, current_operator
+from inbox.web.hub import WebHub as Hub
 from inbox.web.keys import HUB
-from inbox.wiring import Hub
 
 log = structlog.get_logger(__name__)
 api = ApiRoutes(tag="admin")
@@ -63,16 +61,7 @@ async def directory(request: web.Request) -> web.StreamResponse:
 async def summary(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     scope = await caller_scope(request)
-    query = {"$and": [scope.mongo_filter(), {"active": True}]}
-    by_status: Counter[str] = Counter()
-    by_assignee: Counter[str] = Counter()
-    unassigned = 0
-    async for doc in hub.db["conversations"].find(query, {"status": 1, "assignee_id": 1}):
-        by_status[doc["status"]] += 1
-        if doc.get("assignee_id"):
-            by_assignee[doc["assignee_id"]] += 1
-        else:
-            unassigned += 1
+    by_status, by_assignee, unassigned = await hub.inbox.summary(scope.mongo_filter())
     return respond(
         Summary(by_status=dict(by_status), by_assignee=dict(by_assignee), unassigned=unassigned)
     )

@@ -10,10 +10,9 @@ from dataclasses import replace
 import structlog
 from aiohttp import web
 
-from inbox.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from inbox.domain.events import conversation_event
+from inbox.domain.errors import Forbidden
 from inbox.domain.models import Conversation, ConversationStatus, Operator, Role
-from inbox.store.inbox import ConversationFilter
+from inbox.domain.web_ports import ConversationFilter
 from inbox.web.api.registry import ApiRoutes, read_body, read_query, respond
 from inbox.web.api.schemas import (
     AssignIn,
@@ -34,8 +33,8 @@ from inbox.web.api.scope import (
     visible_conversation,
 )
 from inbox.web.auth import current_operator
+from inbox.web.hub import WebHub as Hub
 from inbox.web.keys import HUB
-from inbox.wiring import Hub
 
 log = structlog.get_logger(__name__)
 api = ApiRoutes(tag="conversations")
@@ -123,10 +122,6 @@ async def get_conversation(request: web.Request) -> web.StreamResponse:
     return respond((await items_of(hub, [conversation]))[0])
 
 
-async def _publish(hub: Hub, kind: str, conversation: Conversation) -> None:
-    await hub.publisher.publish(conversation_event(kind, conversation, hub.clock.now()))
-
-
 @api.route(
     "POST",
     "/conversations/{conversation_id}/claim",
@@ -137,25 +132,8 @@ async def claim(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     scope = await caller_scope(request)
     conversation = await visible_conversation(hub, scope, request.match_info["conversation_id"])
-    if conversation.assignee_id is not None:
-        raise Conflict("the conversation is already assigned", code="already_assigned")
-    changed = await hub.router.claim(conversation.id, scope.operator.id)
-    log.info("conversation_claimed", conversation_id=conversation.id)
+    changed = await hub.assignment().claim(conversation, scope.operator.id)
     return respond(ConversationOut(conversation=changed))
-
-
-async def _check_target(hub: Hub, to_operator: str | None, to_team: str | None) -> None:
-    if to_operator is None and to_team is None:
-        raise ValidationFailed("name an operator or a team", code="no_target")
-    try:
-        if to_operator is not None:
-            target = await hub.operators.get(to_operator)
-            if not target.active:
-                raise ValidationFailed("that operator is deactivated", code="operator_inactive")
-        if to_team is not None:
-            await hub.teams.get(to_team)
-    except NotFound as e:
-        raise ValidationFailed(e.message, code="unknown_target") from e
 
 
 @api.route(
@@ -172,15 +150,13 @@ async def transfer(request: web.Request) -> web.StreamResponse:
     conversation = await visible_conversation(hub, scope, request.match_info["conversation_id"])
     if scope.operator.role is Role.OPERATOR and conversation.assignee_id != scope.operator.id:
         raise Forbidden("only the assignee or a manager can transfer", code="not_assignee")
-    await _check_target(hub, body.to_operator, body.to_team)
-    changed = await hub.router.transfer(
-        conversation.id,
+    changed = await hub.assignment().transfer(
+        conversation,
         by=scope.operator.id,
         to_operator=body.to_operator,
         to_team=body.to_team,
         note=body.note,
     )
-    log.info("conversation_transferred", conversation_id=conversation.id)
     return respond(ConversationOut(conversation=changed))
 
 
@@ -197,11 +173,12 @@ async def assign(request: web.Request) -> web.StreamResponse:
     scope = await caller_scope(request)
     body = await read_body(request, AssignIn)
     conversation = await visible_conversation(hub, scope, request.match_info["conversation_id"])
-    await _check_target(hub, body.operator_id, None)
+    assignment = hub.assignment()
+    await assignment.check_operator(body.operator_id)
     if scope.is_manager and body.operator_id not in scope.members | {scope.operator.id}:
         raise Forbidden("managers assign within their teams", code="outside_team")
-    changed = await hub.router.assign(
-        conversation.id, body.operator_id, by=scope.operator.id, note=body.note
+    changed = await assignment.assign(
+        conversation, body.operator_id, by=scope.operator.id, note=body.note
     )
     return respond(ConversationOut(conversation=changed))
 
@@ -218,12 +195,7 @@ async def snooze(request: web.Request) -> web.StreamResponse:
     scope = await caller_scope(request)
     body = await read_body(request, SnoozeIn)
     conversation = await actionable_conversation(hub, scope, request.match_info["conversation_id"])
-    if body.until.tzinfo is None or body.until <= hub.clock.now():
-        raise ValidationFailed("snooze until a future time with a time zone", code="bad_time")
-    changed = await hub.conversations.set_status(
-        conversation.id, ConversationStatus.SNOOZED, hub.clock.now(), snoozed_until=body.until
-    )
-    await _publish(hub, "conversation.status", changed)
+    changed = await hub.lifecycle().snooze(conversation.id, body.until)
     return respond(ConversationOut(conversation=changed))
 
 
@@ -237,12 +209,7 @@ async def resolve(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     scope = await caller_scope(request)
     conversation = await actionable_conversation(hub, scope, request.match_info["conversation_id"])
-    changed = await hub.conversations.set_status(
-        conversation.id, ConversationStatus.RESOLVED, hub.clock.now()
-    )
-    await hub.router.on_resolved(conversation.id)
-    await _publish(hub, "conversation.status", changed)
-    log.info("conversation_resolved", conversation_id=conversation.id)
+    changed = await hub.lifecycle().resolve(conversation.id)
     return respond(ConversationOut(conversation=changed))
 
 
@@ -256,10 +223,7 @@ async def reopen(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     scope = await caller_scope(request)
     conversation = await actionable_conversation(hub, scope, request.match_info["conversation_id"])
-    changed = await hub.conversations.set_status(
-        conversation.id, ConversationStatus.OPEN, hub.clock.now()
-    )
-    await _publish(hub, "conversation.status", changed)
+    changed = await hub.lifecycle().reopen(conversation.id)
     return respond(ConversationOut(conversation=changed))
 
 
@@ -273,8 +237,7 @@ async def mark_read(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     scope = await caller_scope(request)
     conversation = await visible_conversation(hub, scope, request.match_info["conversation_id"])
-    changed = await hub.inbox.mark_read(conversation.id)
-    await _publish(hub, "conversation.updated", changed)
+    changed = await hub.lifecycle().mark_read(conversation.id)
     return respond(ConversationOut(conversation=changed))
 
 

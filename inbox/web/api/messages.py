@@ -13,12 +13,13 @@ from aiohttp.http_exceptions import HttpProcessingError
 from inbox.domain.errors import NotFound, PayloadTooLarge, ValidationFailed
 from inbox.domain.filenames import safe_filename
 from inbox.domain.models import Attachment, AttachmentKind, Message
+from inbox.services.outbound import Draft
 from inbox.web.api.conversations import caller_scope
 from inbox.web.api.registry import ApiRoutes, read_body, read_query, respond
 from inbox.web.api.schemas import MessageOut, MessagePage, MessageQuery, ReplyIn
 from inbox.web.api.scope import actionable_conversation, visible_conversation
+from inbox.web.hub import WebHub as Hub
 from inbox.web.keys import HUB
-from inbox.wiring import Hub
 
 log = structlog.get_logger(__name__)
 api = ApiRoutes(tag="messages")
@@ -116,6 +117,19 @@ async def _read_multipart(hub: Hub, request: web.Request) -> tuple[str | None, l
     return text, attachments
 
 
+def idempotency_key(request: web.Request) -> str | None:
+    """The ``Idempotency-Key`` header: a retry with the same key never sends twice (24 h)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 200 or not all(" " < c <= "~" for c in key):
+        raise ValidationFailed(
+            "Idempotency-Key must be 1 to 200 visible ASCII characters",
+            code="bad_idempotency_key",
+        )
+    return key
+
+
 @api.route(
     "POST",
     "/conversations/{conversation_id}/messages",
@@ -134,12 +148,10 @@ async def reply(request: web.Request) -> web.StreamResponse:
     else:
         body = await read_body(request, ReplyIn)
         text, attachments, quick = body.text, [], tuple(body.quick_replies)
-    message = await hub.replier.reply(
-        conversation.id, scope.operator.id, text, attachments, quick_replies=quick
+    draft = Draft(text, tuple(attachments), quick_replies=quick)
+    message = await hub.answer().reply(
+        conversation.id, scope.operator.id, draft, idempotency_key(request)
     )
-    hub.spawn(hub.sender.attempt(message.id), name=f"send:{message.id}")
-    await hub.router.on_operator_reply(conversation.id, scope.operator.id)
-    log.info("reply_stored", conversation_id=conversation.id, message_id=message.id)
     return respond(MessageOut(message=message), status=201)
 
 
@@ -155,7 +167,7 @@ async def note(request: web.Request) -> web.StreamResponse:
     scope = await caller_scope(request)
     body = await read_body(request, ReplyIn)
     conversation = await visible_conversation(hub, scope, request.match_info["conversation_id"])
-    message = await hub.replier.reply(conversation.id, scope.operator.id, body.text, note=True)
+    message = await hub.answer().note(conversation.id, scope.operator.id, body.text)
     return respond(MessageOut(message=message), status=201)
 
 

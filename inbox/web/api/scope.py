@@ -1,10 +1,5 @@
-"""Who sees what: the audience rules of conversations, applied to queries, reads and events.
-
-- operator: conversations assigned to them, and the unassigned queues of their teams
-  (plus the shared queue of conversations that belong to no team);
-- manager: everything of their teams (by the conversation's team or its assignee's team),
-  their own conversations and the shared queue;
-- admin: everything.
+"""Who sees what: the caller's audience rule (defined once, in :mod:`inbox.domain.audience`)
+applied to queries, reads and live events.
 
 A conversation outside the caller's audience answers 404, never 403, so ids cannot be
 probed (IDOR).
@@ -15,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from inbox.domain.audience import Audience
 from inbox.domain.errors import Forbidden, NotFound
 from inbox.domain.models import Conversation, Operator, Role
-from inbox.wiring import Hub
+from inbox.web.hub import WebHub as Hub
 
 
 @dataclass(frozen=True)
@@ -33,26 +29,14 @@ class Scope:
     def is_manager(self) -> bool:
         return self.operator.role is Role.MANAGER
 
+    @property
+    def audience(self) -> Audience:
+        """The caller's audience rule (:mod:`inbox.domain.audience`)."""
+        op = self.operator
+        return Audience(operator_id=op.id, role=op.role, teams=op.teams, members=self.members)
+
     def mongo_filter(self) -> dict[str, Any]:
-        me = self.operator.id
-        teams = list(self.operator.teams)
-        if self.is_admin:
-            return {}
-        shared = {"assignee_id": None, "team_id": None}
-        if self.is_manager:
-            return {
-                "$or": [
-                    {"team_id": {"$in": teams}},
-                    {"assignee_id": {"$in": sorted(self.members | {me})}},
-                    shared,
-                ]
-            }
-        return {
-            "$or": [
-                {"assignee_id": me},
-                {"assignee_id": None, "team_id": {"$in": [*teams, None]}},
-            ]
-        }
+        return self.audience.mongo_filter()
 
     def manages(self, team_id: str | None) -> bool:
         """Whether the caller may configure what belongs to this team (a line's routing, its
@@ -63,14 +47,7 @@ class Scope:
         return self.is_manager and team_id is not None and team_id in self.operator.teams
 
     def sees(self, team_id: str | None, assignee_id: str | None) -> bool:
-        me = self.operator.id
-        if self.is_admin or assignee_id == me:
-            return True
-        if assignee_id is None and (team_id is None or team_id in self.operator.teams):
-            return True
-        if self.is_manager:
-            return team_id in self.operator.teams or assignee_id in self.members
-        return False
+        return self.audience.admits(team_id, assignee_id)
 
     def can_see(self, conversation: Conversation) -> bool:
         return self.sees(conversation.team_id, conversation.assignee_id)

@@ -29,6 +29,7 @@ from inbox.web.api.conversations import caller_scope
 from inbox.web.api.registry import ApiRoutes
 from inbox.web.api.scope import Scope, visible_conversation
 from inbox.web.auth import SESSION_ID
+from inbox.web.hub import WebHub as Hub
 from inbox.web.keys import HUB
 from inbox.web.live import (
     EPHEMERAL,
@@ -39,7 +40,6 @@ from inbox.web.live import (
     id_key,
     valid_id,
 )
-from inbox.wiring import Hub
 
 log = structlog.get_logger(__name__)
 api = ApiRoutes(tag="live")

@@ -161,7 +161,7 @@ function scheduleRefresh() {
 
 function waitingMinutes(c) {
   if (c.status === "resolved" || !c.last_customer_message_at) return 0;
-  if (c.last_operator_message_at && c.last_operator_message_at >= c.last_customer_message_at) return 0;
+  if (c.last_response_at && c.last_response_at >= c.last_customer_message_at) return 0;
   return Math.floor((Date.now() - new Date(c.last_customer_message_at).getTime()) / 60000);
 }
 

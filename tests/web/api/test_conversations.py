@@ -8,6 +8,7 @@ from datetime import timedelta
 from aiohttp.test_utils import TestClient
 
 from inbox.wiring import Hub
+from tests.fakes import callback_sink
 from tests.web.api.support import World, customer_writes, make_world
 
 
@@ -159,13 +160,18 @@ async def test_tabs_counts_filters_and_waiting_time(client: TestClient, hub: Hub
     assert await ids(client, admin, team_id=world.team_a.id) == {conv_a, conv_a3}
     assert await ids(client, admin, waiting_min="10") == {conv_a, conv_b}
     assert await ids(client, admin, waiting_min="30") == set()
-    # An operator's answer stops the waiting clock.
-    resp = await client.post(
-        f"/api/v1/conversations/{conv_a}/messages",
-        json={"text": "on it"},
-        headers=world.h(world.op_a),
-    )
-    assert resp.status == 201
+    # An operator's answer the platform accepted stops the waiting clock.
+    async with callback_sink() as sink:
+        line_a = world.line_a.model_copy(update={"settings": {"callback_url": sink.url}})
+        await hub.lines.replace(line_a)
+        resp = await client.post(
+            f"/api/v1/conversations/{conv_a}/messages",
+            json={"text": "on it"},
+            headers=world.h(world.op_a),
+        )
+        assert resp.status == 201
+        await hub.drain_background()
+    assert [r["text"] for r in sink.received] == ["on it"]
     assert await ids(client, admin, waiting_min="10") == {conv_b}
     resp = await client.get("/api/v1/conversations", params={"tab": "nope"}, headers=admin)
     assert resp.status == 422

@@ -12,7 +12,7 @@ from aiohttp import ClientWebSocketResponse, WSServerHandshakeError
 from aiohttp.test_utils import TestClient, TestServer
 
 from inbox.web.app import build_app
-from inbox.wiring import Hub
+from inbox.wiring import Hub, open_hub
 from tests.helpers import api_body, post_api
 from tests.web.api.support import customer_writes, login, make_world
 
@@ -22,7 +22,7 @@ EPHEMERAL = {"typing", "viewing", "presence"}
 @asynccontextmanager
 async def web_process(hub: Hub) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
     """Another web process: its own Hub (own Mongo and Redis clients) on the same data."""
-    async with TestClient(TestServer(build_app(hub.settings))) as client:
+    async with TestClient(TestServer(build_app(hub.settings, open_hub))) as client:
         yield client
 
 

@@ -1,0 +1,49 @@
+"""Operators, teams, presence and account owners."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from inbox.domain.models import (
+    Contact,
+    Operator,
+    Presence,
+    Team,
+)
+
+
+class OperatorRepository(Protocol):
+    async def add(self, operator: Operator, password_hash: str | None) -> Operator: ...
+    async def get(self, operator_id: str) -> Operator: ...
+    async def get_by_login(self, login: str) -> Operator | None: ...
+    async def password_hash(self, operator_id: str) -> str | None: ...
+    async def set_password_hash(self, operator_id: str, password_hash: str) -> None: ...
+    async def replace(self, operator: Operator) -> Operator: ...
+    async def list(self) -> list[Operator]: ...
+
+
+class TeamRepository(Protocol):
+    async def add(self, team: Team) -> Team: ...
+    async def get(self, team_id: str) -> Team: ...
+    async def list(self) -> list[Team]: ...
+    async def replace(self, team: Team) -> Team: ...
+    async def delete(self, team_id: str) -> None: ...
+
+
+class PresenceRepository(Protocol):
+    """Durable operator presence: the router's Redis view is rebuilt from it after a restart."""
+
+    async def set(self, operator_id: str, presence: Presence, at: datetime) -> bool:
+        """Store a presence; True when it changed (``at`` becomes its ``since``)."""
+        ...
+
+    async def all(self) -> dict[str, tuple[Presence, datetime]]:
+        """Every operator's stored presence and since when."""
+        ...
+
+
+class AccountOwners(Protocol):
+    """The operator who owns a customer's account (contact owner, else company owner)."""
+
+    async def owner_of(self, contact: Contact) -> str | None: ...
