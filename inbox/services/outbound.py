@@ -162,7 +162,10 @@ class Replier:
             status=DeliveryStatus.SENT if note else DeliveryStatus.PENDING,
             created_at=now,
         )
-        await self._messages.insert(message)
+        message, inserted = await self._messages.insert(message)
+        if not inserted:  # a concurrent retry of the same key stored it first
+            log.info("reply_replayed", message_id=message.id)
+            return message, False
         if not note:
             conversation = await self._conversations.record_outbound(
                 conversation.id, now, text or ""

@@ -50,7 +50,11 @@ class MongoMessageRepository:
                 await self._c.insert_one(doc)
         except DuplicateKeyError as e:
             if message.external_id is None:
-                raise
+                # A keyed reply whose id a concurrent retry of the same key stored first.
+                first = await self._c.find_one({"_id": message.id})
+                if first is None:
+                    raise
+                return from_doc(Message, first), False
             existing = await self.get_by_external(message.line_id, message.external_id)
             if existing is None:  # another unique index refused it: retrying cannot help
                 raise PayloadRejected("the message cannot be stored", code="unstorable") from e
