@@ -112,8 +112,25 @@ def run_demo(settings: Settings, *, host: str | None = None, port: int | None = 
     return 0
 
 
+async def _listening(base_url: str, seconds: float = 30.0) -> None:
+    """Wait until the web listener answers: the other start-up steps (the demo mailbox's
+    Dovecot among them) run before it binds, and take longer than any fixed pause."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+        while True:
+            try:
+                async with session.get(f"{base_url}/healthz") as resp:
+                    if resp.status == 200:
+                        return
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            if asyncio.get_running_loop().time() > deadline:
+                return  # post anyway: the error then says what is wrong
+            await asyncio.sleep(0.2)
+
+
 async def _after_start(base_url: str, line: Line, created: bool, operator: Operator) -> None:
-    await asyncio.sleep(0.3)  # the listener is up by now
+    await _listening(base_url)
     if created:
         try:
             await post_samples(base_url, line)
